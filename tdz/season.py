@@ -1,0 +1,236 @@
+"""A season file (`seasons/*.toml`) loaded into pydantic models: every number the rules need lives here."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from datetime import datetime, time
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+Terrain = Literal["flat", "rolling", "mountain"]
+Pen = Literal["A", "B", "C", "D", "E"]
+TieBreak = Literal["countback", "best_single", "last_round", "shared"]
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+class SeasonFileError(ValueError):
+    """A season file that cannot be used; the message names the file, the key and the reason."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Segment(_Strict):
+    id: str = Field(description="ZwiftPower segment id, the key of `msec` in event_sprints.")
+    name: str
+
+    @field_validator("id", mode="before")
+    @classmethod
+    def _id_as_text(cls, value: object) -> object:
+        return str(value) if isinstance(value, int) else value
+
+
+class Round(_Strict):
+    """A scored unit: one CTT round, or one KWCC stage course (stage 3 has two courses, 3.1 and 3.2)."""
+
+    id: str
+    stage: str = Field("", description="The stage this course belongs to; defaults to the round id.")
+    name: str = ""
+    opens: AwareDatetime
+    closes: AwareDatetime = Field(description="End of the window, exclusive.")
+    route: str
+    terrain: Terrain | None = None
+    segment: Segment | None = None
+    pen: Pen | None = Field(None, description="Only results from this pen count (None: every pen).")
+    distance_km: float | None = None
+    elevation_m: float | None = None
+    race_policy: Literal["count", "penalty", "exclude"] = "count"
+    race_penalty_seconds: float = Field(0, ge=0)
+    start_penalty: bool = Field(False, description="Apply the season's start-time penalty to this round.")
+    events: tuple[int, ...] = Field((), description="Event ids known up front; the Events tab adds more.")
+
+    @model_validator(mode="after")
+    def _check(self) -> Round:
+        if self.closes <= self.opens:
+            raise ValueError(f"closes ({self.closes}) must be after opens ({self.opens})")
+        if not self.stage:
+            object.__setattr__(self, "stage", self.id)
+        return self
+
+
+class PowerCategory(_Strict):
+    category: str
+    min_watts: float = Field(0, ge=0)
+    min_wkg: float = Field(0, ge=0)
+
+
+class PowerCategories(_Strict):
+    """Thresholds, highest category first; a rider below every threshold gets `fallback`."""
+
+    open: tuple[PowerCategory, ...]
+    women: tuple[PowerCategory, ...]
+    fallback: str = "D"
+
+
+class PointsScoring(_Strict):
+    """Position points per round, lowest total wins (the CTT way)."""
+
+    kind: Literal["points"]
+    base_total: float = 50
+    segment_bonus: tuple[float, ...] = (5, 4, 3, 2, 1)
+    pb_bonus: float = 1
+    counting: dict[Terrain, int]
+    power_categories: PowerCategories
+    pools: tuple[str, ...] = Field(
+        ("overall",),
+        description="Pool dimensions: overall, gender, power_category, age_category, or a+b combinations.",
+    )
+    tie_breaks: tuple[TieBreak, ...] = ("shared",)
+
+    @field_validator("pools")
+    @classmethod
+    def _known_pool_dimensions(cls, pools: tuple[str, ...]) -> tuple[str, ...]:
+        known = {"overall", "gender", "power_category", "age_category"}
+        for pool in pools:
+            unknown = set(pool.split("+")) - known
+            if unknown:
+                raise ValueError(f"unknown pool dimension {sorted(unknown)} in {pool!r}; use {sorted(known)}")
+        return pools
+
+
+class StartPenalty(_Strict):
+    """A time penalty for events starting on a weekday at given UTC times (± a tolerance, inclusive)."""
+
+    weekday: Literal[WEEKDAYS]  # type: ignore[valid-type]
+    times_utc: tuple[time, ...]
+    tolerance_minutes: float = Field(15, ge=0)
+    seconds: float = Field(60, ge=0)
+
+    @property
+    def weekday_index(self) -> int:
+        return WEEKDAYS.index(self.weekday)
+
+
+class TimeScoring(_Strict):
+    """Stage times with penalties, handicap once on GC (the KWCC way)."""
+
+    kind: Literal["time"]
+    race_pattern: str = r"\brace\b"
+    start_penalty: StartPenalty | None = None
+    handicaps: dict[str, float] = Field(default_factory=dict, description="Rider group → seconds added to GC.")
+    registered_only: bool = Field(True, description="Only riders in the Riders tab count.")
+    tie_breaks: tuple[TieBreak, ...] = ("shared",)
+
+    @field_validator("race_pattern")
+    @classmethod
+    def _compiles(cls, pattern: str) -> str:
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            raise ValueError(f"not a valid regular expression: {exc}") from None
+        return pattern
+
+
+class Discovery(_Strict):
+    """How candidate events are scored from ZwiftPower's recent-results list when a stage lists none."""
+
+    title_pattern: str = Field(r"\bstage\s*{stage}\b", description="Regex a title must match; {stage} filled in.")
+    series_words: tuple[str, ...] = ("tour de zwift",)
+    series_points: float = 2
+    route_points: float = 5
+    in_window_points: float = 3
+    outside_window_points: float = -5
+    penalised_words: dict[str, float] = Field(default_factory=lambda: {"advanced": -2, "run": -10})
+    max_events: int = Field(12, ge=1)
+    lookback_days: int = Field(7, ge=1)
+
+
+class Window(_Strict):
+    opens: AwareDatetime
+    closes: AwareDatetime
+
+
+class SeasonInfo(_Strict):
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
+    name: str
+    timezone: str = "Europe/London"
+    settle_hours: float = Field(48, ge=0, description="Hours after a window closes before it is final.")
+    finish_time: Literal["time", "time_gun"] = Field(
+        "time", description="`time` = the rider's own time (time[0]); `time_gun` = from the gun."
+    )
+    makeup: Window | None = Field(None, description="A week after the last stage when any stage may be ridden.")
+
+
+class Season(_Strict):
+    season: SeasonInfo
+    scoring: Annotated[PointsScoring | TimeScoring, Field(discriminator="kind")]
+    discovery: Discovery | None = None
+    rounds: tuple[Round, ...] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _rounds_fit_the_rules(self) -> Season:
+        ids = [r.id for r in self.rounds]
+        duplicates = sorted({i for i in ids if ids.count(i) > 1})
+        if duplicates:
+            raise ValueError(f"round ids must be unique; repeated: {duplicates}")
+        if isinstance(self.scoring, PointsScoring):
+            for r in self.rounds:
+                if r.terrain is None:
+                    raise ValueError(f"round {r.id} needs a terrain (points scoring counts rounds by terrain)")
+        return self
+
+    @property
+    def id(self) -> str:
+        return self.season.id
+
+    def round(self, round_id: str) -> Round:
+        for r in self.rounds:
+            if r.id == round_id:
+                return r
+        raise KeyError(round_id)
+
+    def rounds_open_at(self, when: datetime) -> list[Round]:
+        """Rounds whose window holds `when` (several when courses of one stage share events)."""
+        return [r for r in self.rounds if r.opens <= when < r.closes]
+
+
+def _key(loc: tuple[int | str, ...], data: dict) -> str:
+    """Render a pydantic error location as a TOML key path, naming rounds by their id."""
+    parts: list[str] = []
+    node: object = data
+    for item in loc:
+        if isinstance(item, int):
+            label = f"[{item}]"
+            if isinstance(node, list) and item < len(node) and isinstance(node[item], dict) and "id" in node[item]:
+                label = f"[{item}] (id {node[item]['id']!r})"
+            parts.append(label)
+            node = node[item] if isinstance(node, list) and item < len(node) else None
+        else:
+            if item in ("points", "time") and parts and parts[-1] == "scoring":
+                continue
+            parts.append(("." if parts else "") + str(item))
+            node = node.get(item) if isinstance(node, dict) else None
+    return "".join(parts) or "(top level)"
+
+
+def load_season(path: str | Path) -> Season:
+    """Read and validate a season file; any fault raises one `SeasonFileError` naming file, key and reason."""
+    path = Path(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise SeasonFileError(f"{path}: season file not found") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise SeasonFileError(f"{path}: not valid TOML: {exc}") from None
+    try:
+        return Season.model_validate(data)
+    except ValidationError as exc:
+        lines = [
+            f"{path}: key {_key(err['loc'], data)}: {err['msg'].removeprefix('Value error, ')}"
+            for err in exc.errors(include_url=False)
+        ]
+        raise SeasonFileError("\n".join(lines)) from None

@@ -1,0 +1,49 @@
+"""The one settings object: every path, URL, credential and knob, from `TDZ_*` env vars or `.env`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Validated configuration. Secrets are `SecretStr` so they never print in a repr or a log."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="TDZ_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    archive_dir: Path = Field(Path("archive"), description="Raw payload archive, one folder per season.")
+    out_dir: Path = Field(Path("out"), description="Local workbooks (`<season>.xlsx`).")
+    seasons_dir: Path = Field(Path("seasons"), description="Season files (`*.toml`).")
+
+    workbook: Literal["xlsx", "sheets"] = Field("xlsx", description="Where tabs are read and published.")
+    sheet_id: str | None = Field(None, description="Google Sheet id or full URL (workbook=sheets).")
+    google_service_account_file: Path | None = None
+    google_service_account_json: SecretStr | None = None
+    sheets_api_url: str = "https://sheets.googleapis.com"
+
+    zwiftpower_url: str = "https://zwiftpower.com"
+    zwift_api_url: str = "https://us-or-rly101.zwift.com"
+    zwiftpower_username: str | None = None
+    zwiftpower_password: SecretStr | None = None
+    zwiftpower_cookie: SecretStr | None = Field(None, description="A pasted browser cookie string `k=v; k=v`.")
+    fetch_concurrency: int = Field(4, ge=1, le=16)
+    requests_per_second: float = Field(2.0, gt=0)
+    request_timeout_seconds: float = Field(30.0, gt=0)
+    max_retries: int = Field(5, ge=0, le=10)
+
+    webhook_url: SecretStr | None = Field(None, description="Slack/Discord-compatible alert webhook.")
+
+    @field_validator("sheet_id")
+    @classmethod
+    def _sheet_id_from_url(cls, value: str | None) -> str | None:
+        """Accept the Sheet's full URL as well as its bare id."""
+        if value and "/d/" in value:
+            return value.split("/d/", 1)[1].split("/", 1)[0]
+        return value or None
+
+

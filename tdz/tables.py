@@ -1,0 +1,324 @@
+"""The schema of every tab: declared once, used by scoring, every workbook backend, the tests and the docs.
+
+Output tabs are Looker-ready: one header row, stable snake_case names, one type per column, long format.
+Organiser tabs are the ones people type into; tdz creates them with their header and never overwrites them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+import pandas as pd
+
+ColumnType = Literal["string", "int", "float", "bool", "datetime"]
+
+PANDAS_DTYPES: dict[ColumnType, str] = {
+    "string": "string",
+    "int": "Int64",
+    "float": "float64",
+    "bool": "boolean",
+    "datetime": "datetime64[ns, UTC]",
+}
+LOOKER_TYPES: dict[ColumnType, str] = {
+    "string": "Text",
+    "int": "Number",
+    "float": "Number",
+    "bool": "Boolean",
+    "datetime": "Date & Time",
+}
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: ColumnType
+    meaning: str
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str
+    grain: str
+    columns: tuple[Column, ...]
+    scoring: tuple[str, ...] = ("points", "time")
+
+    @property
+    def names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+    def empty(self) -> pd.DataFrame:
+        return conform(self, pd.DataFrame(columns=self.names))
+
+
+@dataclass(frozen=True)
+class OrganiserTab:
+    name: str
+    purpose: str
+    columns: tuple[Column, ...]
+    choices: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+    @property
+    def header(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+
+def conform(table: Table, frame: pd.DataFrame) -> pd.DataFrame:
+    """Select the table's columns in order and cast each to its declared type (missing columns are an error)."""
+    missing = [c for c in table.names if c not in frame.columns]
+    if missing:
+        raise KeyError(f"table {table.name!r} is missing columns {missing}")
+    out = frame.loc[:, table.names].copy()
+    for col in table.columns:
+        target = PANDAS_DTYPES[col.type]
+        if col.type == "datetime":
+            out[col.name] = pd.to_datetime(out[col.name], utc=True).astype(target)
+        elif str(out[col.name].dtype) != target:
+            out[col.name] = out[col.name].astype(target)
+    return out.reset_index(drop=True)
+
+
+def _c(name: str, type_: ColumnType, meaning: str) -> Column:
+    return Column(name, type_, meaning)
+
+
+AS_OF = _c("as_of", "datetime", "Start time of the newest event included: unchanged inputs give unchanged tabs.")
+SEASON = _c("season_id", "string", "Season id from the season file.")
+RIDER = (
+    _c("rider_id", "int", "Zwift rider id (ZwiftPower `zwid`)."),
+    _c("rider_name", "string", "Display name, HTML entities decoded."),
+)
+
+EFFORTS = Table(
+    "efforts",
+    "one row per attempt: a rider's result in one event, assigned to one round or stage course",
+    (
+        SEASON,
+        _c("round_id", "string", "Round (points) or stage course (time) the effort counts for."),
+        _c("stage", "string", "Stage the course belongs to (equals round_id for a CTT round)."),
+        _c("event_id", "int", "Zwift event id (ZwiftPower `zid`)."),
+        _c("event_name", "string", "Event title."),
+        _c("event_start", "datetime", "Event start, UTC."),
+        *RIDER,
+        _c("pen", "string", "Start pen A–E."),
+        _c("finish_time_s", "float", "Finish time in seconds (the season's finish_time choice)."),
+        _c("segment_time_s", "float", "Time on the round's segment, seconds; empty when none."),
+        _c("avg_power_w", "float", "Average power, watts; empty when not reported."),
+        _c("avg_wkg", "float", "Average W/kg; empty when not reported."),
+        _c("penalty_s", "float", "Seconds of penalty added to this effort (race, start time)."),
+        _c("total_time_s", "float", "finish_time_s + penalty_s."),
+        _c("is_best", "bool", "This is the rider's best effort of the round."),
+        _c("is_pb", "bool", "Faster than the rider's best so far on the same route (points scoring)."),
+        _c("status", "string", "ok, dnf, dq or excluded."),
+        _c("status_reason", "string", "Why an effort is dq or excluded; empty otherwise."),
+        AS_OF,
+    ),
+)
+
+ROUND_RESULTS = Table(
+    "round_results",
+    "one row per pool, round and rider with a best effort in that round",
+    (
+        SEASON,
+        _c("pool", "string", "Pool name, e.g. overall, gender=F, gender=M+power_category=B."),
+        _c("round_id", "string", "Round id."),
+        _c("route", "string", "Route of the round."),
+        _c("terrain", "string", "flat, rolling or mountain."),
+        *RIDER,
+        _c("event_id", "int", "Event of the best effort."),
+        _c("finish_time_s", "float", "Best effort time, seconds."),
+        _c("position", "int", "Place in the round within the pool (equal times share)."),
+        _c("segment_time_s", "float", "Segment time of the best effort, seconds; empty when none."),
+        _c("segment_place", "int", "Segment place within the pool; empty when no segment time."),
+        _c("segment_bonus", "float", "Points deducted for the segment place."),
+        _c("round_score", "float", "position − segment_bonus."),
+        _c("counted", "bool", "This round score counts towards the total (terrain quota)."),
+        _c("round_status", "string", "provisional until the window closed plus the settle time, then final."),
+        AS_OF,
+    ),
+    scoring=("points",),
+)
+
+STANDINGS = Table(
+    "standings",
+    "one row per pool and rider",
+    (
+        SEASON,
+        _c("pool", "string", "Pool name; `overall` holds every rider."),
+        _c("pool_gender", "string", "Gender of the pool (M/F), empty when the pool is not split by gender."),
+        _c("pool_power_category", "string", "Power category of the pool, empty when not split."),
+        _c("pool_age_category", "string", "Age category of the pool, empty when not split."),
+        _c("place", "int", "Place in the pool: more counted rounds first, then lowest total."),
+        *RIDER,
+        _c("gender", "string", "M or F, from the latest result."),
+        _c("power_category", "string", "Power category used in this pool (open, or women's in women's pools)."),
+        _c("age_category", "string", "Age category (first value seen)."),
+        _c("rounds_ridden", "int", "Rounds with a best effort."),
+        _c("rounds_counted", "int", "Rounds counted under the terrain quota."),
+        _c("round_score_sum", "float", "Sum of counted round scores."),
+        _c("pb_bonus", "float", "Points deducted for PBs (same in every pool)."),
+        _c("total", "float", "base_total + round_score_sum − pb_bonus; lowest wins."),
+        _c("standings_status", "string", "provisional until every round is final."),
+        AS_OF,
+    ),
+    scoring=("points",),
+)
+
+STAGE_RESULTS = Table(
+    "stage_results",
+    "one row per stage course and rider with a result",
+    (
+        SEASON,
+        _c("stage", "string", "Stage."),
+        _c("round_id", "string", "Stage course id (e.g. 3.1)."),
+        _c("route", "string", "Route of the course."),
+        *RIDER,
+        _c("rider_group", "string", "Handicap group from the Riders tab; empty when none."),
+        _c("event_id", "int", "Event of the best (fastest raw) effort."),
+        _c("raw_time_s", "float", "Fastest raw time, seconds."),
+        _c("penalty_s", "float", "Penalties of that effort, seconds."),
+        _c("total_time_s", "float", "raw_time_s + penalty_s."),
+        _c("place", "int", "Place in the stage course by total time (equal totals share)."),
+        _c("group_place", "int", "Place within the rider group's letter."),
+        _c("source", "string", "zwiftpower, or the source noted on a manual result."),
+        _c("stage_status", "string", "provisional or final."),
+        AS_OF,
+    ),
+    scoring=("time",),
+)
+
+GC = Table(
+    "gc",
+    "one row per general classification and rider in it",
+    (
+        SEASON,
+        _c("classification", "string", "overall, group A, group B…, or women."),
+        _c("place", "int", "Place; empty for riders listed unranked (DNS)."),
+        *RIDER,
+        _c("rider_group", "string", "Handicap group."),
+        _c("gender", "string", "M or F."),
+        _c("stages_completed", "int", "Stage courses with a result."),
+        _c("stage_time_s", "float", "Sum of stage total times, seconds."),
+        _c("handicap_s", "float", "Handicap of the rider's group, added once."),
+        _c("gc_time_s", "float", "stage_time_s + handicap_s."),
+        _c("gap_s", "float", "Seconds behind the leader of this classification."),
+        _c("gc_status", "string", "ranked, or dns when the rider missed a stage that has results."),
+        _c("classification_status", "string", "provisional until the last stage is final."),
+        AS_OF,
+    ),
+    scoring=("time",),
+)
+
+RIDERS = Table(
+    "riders",
+    "one row per rider seen in the season's results",
+    (
+        SEASON,
+        *RIDER,
+        _c("gender", "string", "M or F, from the latest result."),
+        _c("age_category", "string", "First age category seen."),
+        _c("team", "string", "Team from the latest result."),
+        _c("country", "string", "Country code from the latest result."),
+        _c("power_category", "string", "Open power category from max watts and max W/kg."),
+        _c("power_category_women", "string", "Women's power category (women only)."),
+        _c("max_avg_power_w", "float", "Highest average watts over the season's efforts."),
+        _c("max_avg_wkg", "float", "Highest average W/kg over the season's efforts."),
+        _c("rider_group", "string", "Handicap group from the Riders tab."),
+        _c("registered", "bool", "Listed in the Riders tab."),
+        _c("efforts", "int", "Attempts in the season."),
+        _c("rounds_ridden", "int", "Rounds or stage courses with a result."),
+        AS_OF,
+    ),
+)
+
+PROBLEMS = Table(
+    "problems",
+    "one row per refused input",
+    (
+        _c("source", "string", "Tab name, zwiftpower, zwift or season."),
+        _c("event_id", "int", "Event, when the problem is in a payload."),
+        _c("row", "int", "Row number in the tab or payload."),
+        _c("column", "string", "Column or field."),
+        _c("value", "string", "The value refused."),
+        _c("why", "string", "Why it was refused."),
+    ),
+)
+
+ABOUT = Table(
+    "about",
+    "one row per fact about this publish",
+    (
+        _c("key", "string", "season_id, season_name, as_of, input_hash, tdz_version…"),
+        _c("value", "string", "Its value as text."),
+    ),
+)
+
+OUTPUT_TABLES: dict[str, Table] = {
+    t.name: t for t in (EFFORTS, ROUND_RESULTS, STANDINGS, STAGE_RESULTS, GC, RIDERS, PROBLEMS, ABOUT)
+}
+
+
+def output_tables_for(kind: str) -> list[Table]:
+    """The output tabs a season of this scoring kind publishes, in tab order."""
+    return [t for t in OUTPUT_TABLES.values() if kind in t.scoring]
+
+
+EVENTS_TAB = OrganiserTab(
+    "Events",
+    "Which ZwiftPower events count for which round or stage.",
+    (
+        _c("event_id", "string", "Zwift event id (the number in the ZwiftPower event URL)."),
+        _c("round", "string", "Round or stage course id from the season file (e.g. 3 or 3.1)."),
+        _c("status", "string", "confirmed, suggested (found by discovery) or excluded."),
+        _c("note", "string", "Free text; for discovery, the candidate's score."),
+    ),
+    choices={"status": ("confirmed", "suggested", "excluded")},
+)
+RIDERS_TAB = OrganiserTab(
+    "Riders",
+    "The club's rider registry: group, gender and category overrides, guests.",
+    (
+        _c("rider_id", "string", "Zwift rider id."),
+        _c("name", "string", "Name (for the organiser's eyes; results use ZwiftPower's)."),
+        _c("group", "string", "Handicap group, e.g. A1 or B3."),
+        _c("gender", "string", "M or F to override ZwiftPower; empty to keep it."),
+        _c("category", "string", "Power category override; empty to derive it."),
+        _c("guest", "string", "yes for a guest (shown in stage tables, not in GC)."),
+    ),
+    choices={"gender": ("M", "F"), "guest": ("yes", "no")},
+)
+DQ_TAB = OrganiserTab(
+    "DQ",
+    "Disqualifications: one row per rider and scope.",
+    (
+        _c("rider_id", "string", "Zwift rider id."),
+        _c("round", "string", "Round or stage id; empty with no event id = the whole season."),
+        _c("event_id", "string", "One event only; empty for the whole round."),
+        _c("reason", "string", "Why (shown to riders)."),
+        _c("set_by", "string", "Who decided."),
+    ),
+    choices={"reason": ("weight not verified", "power data", "wrong route", "drafting", "other")},
+)
+HANDICAPS_TAB = OrganiserTab(
+    "Handicaps",
+    "Handicap seconds by group, or for one rider; overrides the season file.",
+    (
+        _c("group", "string", "Rider group (e.g. A1); empty when the row is for one rider."),
+        _c("rider_id", "string", "One rider's id; empty for a group."),
+        _c("seconds", "string", "Handicap in seconds (or m:ss)."),
+    ),
+)
+MANUAL_RESULTS_TAB = OrganiserTab(
+    "Manual results",
+    "Results recorded elsewhere; they replace the automatic result of the rider in that round or stage.",
+    (
+        _c("rider_id", "string", "Zwift rider id."),
+        _c("round", "string", "Round or stage course id."),
+        _c("time", "string", "Finish time: m:ss, h:mm:ss or seconds (decimals allowed)."),
+        _c("penalty", "string", "Penalty seconds to add; empty for none."),
+        _c("source", "string", "Where the time comes from (e.g. Strava link)."),
+    ),
+)
+ORGANISER_TABS: dict[str, OrganiserTab] = {
+    t.name: t for t in (EVENTS_TAB, RIDERS_TAB, DQ_TAB, HANDICAPS_TAB, MANUAL_RESULTS_TAB)
+}

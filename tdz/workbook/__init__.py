@@ -1,0 +1,45 @@
+"""The workbook interface: where organiser tabs are read and output tabs are published.
+
+One protocol, several backends (`xlsx` for a local file, `sheets` for Google Sheets). Every backend:
+- creates missing organiser tabs with their header row (and seed rows, for a demo) and never overwrites them;
+- reads organiser tabs as text grids (header row first), so ids keep leading zeros and nothing is coerced;
+- replaces each output tab whole in place, never deleting the tab.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import pandas as pd
+
+from tdz.tables import OrganiserTab
+
+Grid = list[list[str]]
+"""A tab as text: the header row first, then data rows, every cell a string ('' when empty)."""
+
+
+@dataclass
+class PublishReport:
+    tabs_written: list[str] = field(default_factory=list)
+    tabs_unchanged: list[str] = field(default_factory=list)
+    read_calls: int = 0
+    write_calls: int = 0
+    location: str = ""
+
+
+class Workbook(Protocol):
+    def ensure_organiser_tabs(
+        self, tabs: Sequence[OrganiserTab], seed: Mapping[str, Grid] | None = None
+    ) -> list[str]:
+        """Create the organiser tabs that are missing (header, then `seed` rows); return the names created."""
+        ...
+
+    def read_organiser_tabs(self, tabs: Sequence[OrganiserTab]) -> dict[str, Grid]:
+        """Every organiser tab as a text grid; a missing tab reads as just its header."""
+        ...
+
+    def publish(self, tables: Mapping[str, pd.DataFrame]) -> PublishReport:
+        """Replace each named output tab whole with the frame (header row + rows)."""
+        ...
