@@ -1,11 +1,34 @@
-"""Wire format → typed frames. (Schema declared here; the parser itself is being written.)"""
+"""Wire format → typed frames: ZwiftPower and Zwift payloads from the raw archive become efforts, segments, events.
+
+Every parser is total over user input: a row it cannot use becomes a `Problem` (where, what, why) and is skipped,
+the rest of the event is kept, and a payload of the wrong shape is one problem and an empty frame. The quirks it
+absorbs are those of ZwiftPower's JSON: metrics as `[value, flag]` pairs or bare values, numbers as strings,
+`""`, `"-"` and `0` for "unknown", HTML-escaped names, `zwid` an int or a string, `flag` the rider's country.
+
+Choices worth knowing:
+- `time_s` is `time[0]` (the rider's own time from their pen's start, decimals kept); `gun_time_s` is `time_gun`.
+  Which one scores is the season's choice, not the parser's. No finish time → `time_s` NaN and status "dnf".
+- A value that is not a number in a column other than the finish time (power, weight, position…) is left empty
+  and reported; the row is kept, since the effort still counts.
+- DQ'd and upgraded riders are absent from `_view.json`; `parse_archive` takes them from the slim `_zwift.json`
+  (`dq_cat`) as rows with status "dq". Their `row` is their position in `_zwift.json`'s `data` list.
+- `event_sprints` may list a rider twice; each segment keeps the rider's fastest time.
+"""
 
 from __future__ import annotations
 
+import html
+import json
+import math
+import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
 
 import pandas as pd
 
+from tdz.archive import Archive, PayloadKind
 from tdz.problems import Problem
 
 EFFORT_DTYPES: dict[str, str] = {
@@ -55,3 +78,413 @@ class ParsedArchive:
     segments: pd.DataFrame  # SEGMENT_DTYPES: one row per rider, event and segment with a time
     events: pd.DataFrame  # EVENT_DTYPES: one row per archived event
     problems: list[Problem] = field(default_factory=list)
+
+
+_ZP = "zwiftpower"
+_PENS = "ABCDE"
+_PENS_SET = frozenset(_PENS)
+_MISSING_TEXT = frozenset({"", "-"})
+_WHOLE = re.compile(r"-?\d{1,19}", re.ASCII)
+_INT64_MAX = 2**63 - 1
+_DQ_REASONS = {"ZP": "ZwiftPower DQ (ZP)", "UPG": "ZwiftPower upgrade (UPG)"}
+
+
+class _NotANumber(ValueError):
+    """A value that is present but cannot be read as a non-negative finite number."""
+
+
+def _short(value: object, limit: int = 60) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _problem(event_id: int | None, row: int | None, column: str, value: object, why: str, source: str = _ZP) -> Problem:
+    return Problem(source=source, event_id=event_id, row=row, column=column, value=_short(value), why=why)
+
+
+def _scalar(value: object) -> object:
+    """The value of a `[value, flag]` pair, or the value itself when it is bare."""
+    if isinstance(value, list):
+        return value[0] if value else None
+    return value
+
+
+def _number(value: object) -> float | None:
+    """A non-negative finite number, or None for missing (absent, null, `""`, `"-"`, `0`, `[0, 0]`)."""
+    v = _scalar(value)
+    if v is None:
+        return None
+    if isinstance(v, bool) or not isinstance(v, (int, float, str)):
+        raise _NotANumber
+    if isinstance(v, str) and v.strip() in _MISSING_TEXT:
+        return None
+    try:
+        number = float(v.strip() if isinstance(v, str) else v)
+    except (ValueError, OverflowError):
+        raise _NotANumber from None
+    if not math.isfinite(number) or number < 0:
+        raise _NotANumber
+    return None if number == 0 else number
+
+
+def _whole(value: object) -> int | None:
+    """A whole number that fits int64 (an int, an integral float or a digit string), else None."""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, str) and _WHOLE.fullmatch(value.strip()):
+        value = int(value.strip())
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) <= _INT64_MAX:
+        return value
+    return None
+
+
+def _positive_id(value: object) -> int | None:
+    """A Zwift id (a rider's `zwid`, an event's `id`: int or digit string), or None when there is no usable one."""
+    number = _whole(value)
+    return number if number is not None and number > 0 else None
+
+
+def _text(value: object) -> str | None:
+    """HTML-unescaped, stripped text, or None for missing (`""`, `"-"`, null, a non-text value)."""
+    v = _scalar(value)
+    if isinstance(v, (int, float)) and not isinstance(v, bool):
+        v = str(v)
+    if not isinstance(v, str):
+        return None
+    text = html.unescape(v).strip()
+    return None if text in _MISSING_TEXT else text
+
+
+def _pen(category: object, label: object) -> str | None:
+    letter = _text(category)
+    if letter and letter.upper() in _PENS_SET:
+        return letter.upper()
+    number = _text(label)
+    if number in {"1", "2", "3", "4", "5"}:
+        return _PENS[int(number) - 1]
+    return None
+
+
+def _gender(male: object) -> str | None:
+    v = _scalar(male)
+    if not isinstance(v, (int, str)):
+        return None
+    return {1: "M", "1": "M", 0: "F", "0": "F"}.get(v.strip() if isinstance(v, str) else v)
+
+
+def _loads(body: bytes | str | object) -> tuple[object, str | None]:
+    """The JSON document of a body (bytes or text) or the object itself; a reason when it is not JSON."""
+    if not isinstance(body, (bytes, bytearray, str)):
+        return body, None
+    try:
+        return json.loads(body), None
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        start = body[:40] if isinstance(body, str) else bytes(body[:40]).decode("utf-8", "replace")
+        return None, f"not JSON ({exc.__class__.__name__}); body starts {start.strip()!r}"
+
+
+def _data_rows(event_id: int, body: object, kind: str) -> tuple[list[Any] | None, list[Problem]]:
+    document, not_json = _loads(body)
+    if not_json:
+        return None, [Problem(source=_ZP, event_id=event_id, why=f"{kind}: {not_json}")]
+    rows = document.get("data") if isinstance(document, dict) else None
+    if not isinstance(rows, list):
+        why = f'{kind}: expected {{"data": [...]}}, got {type(document).__name__}'
+        return None, [Problem(source=_ZP, event_id=event_id, why=why, value=_short(document))]
+    return rows, []
+
+
+def _frame(records: list[dict[str, object]], dtypes: dict[str, str]) -> pd.DataFrame:
+    if not records:
+        return empty_frame(dtypes)
+    return pd.DataFrame({name: pd.Series([r[name] for r in records], dtype=dtype) for name, dtype in dtypes.items()})
+
+
+def _effort(
+    event_id: int, index: int, raw: object, kind: str, dq_reason: str | None = None
+) -> tuple[dict[str, object] | None, list[Problem]]:
+    """One result row → an efforts record; None when the row is unusable (the problem says why).
+
+    With `dq_reason` the row is a ZwiftPower DQ: its finish time is informative only, so a bad one is reported
+    and left empty instead of dropping the row.
+    """
+
+    def problem(column: str, value: object, why: str) -> Problem:
+        return _problem(event_id, index, column, value, why)
+
+    if not isinstance(raw, dict):
+        return None, [problem("", raw, f"{kind}: row is not an object; skipped")]
+    rider_id = _positive_id(raw.get("zwid"))
+    if rider_id is None:
+        return None, [problem("zwid", raw.get("zwid"), f"{kind}: no usable rider id (zwid); row skipped")]
+    problems: list[Problem] = []
+    try:
+        time_s = _number(raw.get("time"))
+    except _NotANumber:
+        if dq_reason is None:
+            return None, [problem("time", raw.get("time"), f"{kind}: finish time is not a number; row skipped")]
+        problems.append(problem("time", raw.get("time"), f"{kind}: finish time is not a number; left empty"))
+        time_s = None
+
+    def number(*keys: str) -> float | None:
+        key = next((k for k in keys if k in raw), keys[0])
+        try:
+            return _number(raw.get(key))
+        except _NotANumber:
+            problems.append(problem(key, raw.get(key), f"{kind}: not a number; left empty"))
+            return None
+
+    position = number("pos")
+    if position is not None and not (position.is_integer() and position < 2**31):
+        problems.append(problem("pos", raw.get("pos"), f"{kind}: position is not a whole number; left empty"))
+        position = None
+    country = _text(raw.get("flag"))
+    if dq_reason is not None:
+        status, reason = "dq", dq_reason
+    elif time_s is None:
+        status, reason = "dnf", "no finish time on ZwiftPower"
+    else:
+        status, reason = "ok", None
+    record: dict[str, object] = {
+        "event_id": event_id,
+        "row": index,
+        "rider_id": rider_id,
+        "rider_name": _text(raw.get("name")),
+        "team": _text(raw.get("tname")),
+        "country": country.lower() if country else None,
+        "gender": _gender(raw.get("male")),
+        "age_category": _text(raw.get("age")),
+        "pen": _pen(raw.get("category"), raw.get("label")),
+        "position": None if position is None else int(position),
+        "time_s": time_s,
+        "gun_time_s": number("time_gun"),
+        "avg_power_w": number("avg_power", "watts"),
+        "avg_wkg": number("avg_wkg", "wkg"),
+        "weight_kg": number("weight"),
+        "status": status,
+        "status_reason": reason,
+    }
+    return record, problems
+
+
+_Records = list[dict[str, object]]
+
+
+def _efforts(event_id: int, body: object, kind: str, dq_only: bool) -> tuple[_Records, list[Problem]]:
+    rows, problems = _data_rows(event_id, body, kind)
+    records: _Records = []
+    for index, raw in enumerate(rows or [], start=1):
+        reason = None
+        if dq_only:
+            code = _text(raw.get("dq_cat")) if isinstance(raw, dict) else ""
+            if code is None:
+                continue
+            reason = dq_reason(code)
+        record, row_problems = _effort(event_id, index, raw, kind, reason)
+        problems.extend(row_problems)
+        if record is not None:
+            records.append(record)
+    return records, problems
+
+
+def parse_results(
+    event_id: int, body: bytes | object, kind: str = "results_view"
+) -> tuple[pd.DataFrame, list[Problem]]:
+    """A `_view.json` (or `api3.php?do=event_results`) payload → efforts (EFFORT_DTYPES), one row per usable row.
+
+    `body` is the raw bytes or the already decoded document. Riders without a finish time are kept as "dnf".
+    """
+    records, problems = _efforts(event_id, body, kind, dq_only=False)
+    return _frame(records, EFFORT_DTYPES), problems
+
+
+def dq_reason(code: str) -> str:
+    """The status reason shown for a ZwiftPower `dq_cat` code."""
+    return _DQ_REASONS.get(code.upper(), f"ZwiftPower {code}")
+
+
+def parse_zwift_dq(event_id: int, body: bytes | object) -> tuple[pd.DataFrame, list[Problem]]:
+    """The slim `_zwift.json` payload → the rows whose `dq_cat` is set, as efforts with status "dq".
+
+    Those riders are absent from `_view.json`. Rows without `dq_cat` are not read (nor reported). Power comes
+    from `watts`/`wkg`; `race_time` is not read (its unit is unverified), so `time_s` is set only by a `time`.
+    """
+    records, problems = _efforts(event_id, body, "results_zwift", dq_only=True)
+    return _frame(records, EFFORT_DTYPES), problems
+
+
+def _segment_times(raw: object) -> Iterable[tuple[str, object]]:
+    """The (segment id, value) pairs of `msec`; PHP sends an empty mapping as `[]` and a 0-based one as a list."""
+    if isinstance(raw, dict):
+        return ((str(k), v) for k, v in raw.items())
+    if isinstance(raw, list):
+        return ((str(i), v) for i, v in enumerate(raw))
+    return ()
+
+
+def _segments(event_id: int, body: object) -> tuple[_Records, list[Problem]]:
+    kind = "event_sprints"
+    rows, problems = _data_rows(event_id, body, kind)
+    best: dict[tuple[int, str], float] = {}
+    for index, raw in enumerate(rows or [], start=1):
+        if not isinstance(raw, dict):
+            problems.append(_problem(event_id, index, "", raw, f"{kind}: row is not an object; skipped"))
+            continue
+        rider_id = _positive_id(raw.get("zwid"))
+        msec = raw.get("msec")
+        if rider_id is None:
+            why = f"{kind}: no usable rider id (zwid); row skipped"
+            problems.append(_problem(event_id, index, "zwid", raw.get("zwid"), why))
+            continue
+        if msec is not None and not isinstance(msec, (dict, list)):
+            why = f"{kind}: segment times are not a mapping; row skipped"
+            problems.append(_problem(event_id, index, "msec", msec, why))
+            continue
+        for segment_id, value in _segment_times(msec):
+            try:
+                seconds = _number(value)
+            except _NotANumber:
+                why = f"{kind}: segment time is not a number; segment skipped"
+                problems.append(_problem(event_id, index, f"msec.{segment_id}", value, why))
+                continue
+            key = (rider_id, segment_id)
+            if seconds is not None and (key not in best or seconds < best[key]):
+                best[key] = seconds
+    records = [
+        {"event_id": event_id, "rider_id": rider, "segment_id": segment, "segment_time_s": seconds}
+        for (rider, segment), seconds in best.items()
+    ]
+    return records, problems
+
+
+def parse_sprints(event_id: int, body: bytes | object) -> tuple[pd.DataFrame, list[Problem]]:
+    """An `event_sprints` payload → segments (SEGMENT_DTYPES): one row per rider and segment with a time.
+
+    `msec` holds seconds despite its name. A missing key, `""`, `"-"` or `0` means no time (no row).
+    """
+    records, problems = _segments(event_id, body)
+    return _frame(records, SEGMENT_DTYPES), problems
+
+
+def _event_start(value: object) -> pd.Timestamp | None:
+    """Zwift's `eventStart` ("2026-01-05T17:00:00.000+0000") as a UTC timestamp; naive times are taken as UTC."""
+    if value in (None, ""):
+        return None
+    if not isinstance(value, str):
+        raise ValueError("not text")
+    moment = datetime.fromisoformat(value.strip())
+    if not 1970 <= moment.year <= 2200:
+        raise ValueError("out of range")
+    stamp = pd.Timestamp(moment if moment.tzinfo else moment.replace(tzinfo=UTC))
+    return stamp.tz_convert("UTC")
+
+
+def parse_zwift_event(
+    body: bytes | object, event_id: int | None = None
+) -> tuple[dict[str, object] | None, list[Problem]]:
+    """A Zwift public events API payload → one EVENT_DTYPES record, or None when it has no usable `id`.
+
+    `event_id` (the archive's) only labels problems. A distance of 0 (lap-based events) is left empty.
+    """
+
+    def problem(column: str, value: object, why: str) -> Problem:
+        return _problem(event_id, None, column, value, why, source="zwift")
+
+    document, not_json = _loads(body)
+    if not_json:
+        return None, [Problem(source="zwift", event_id=event_id, why=f"zwift_event: {not_json}")]
+    if not isinstance(document, dict):
+        return None, [problem("", document, "zwift_event: expected an object")]
+    found_id = _positive_id(document.get("id"))
+    if found_id is None:
+        return None, [problem("id", document.get("id"), "zwift_event: no usable event id")]
+    problems: list[Problem] = []
+    try:
+        start = _event_start(document.get("eventStart"))
+    except (ValueError, TypeError, OverflowError):
+        why = "zwift_event: not a date-time; left empty"
+        problems.append(problem("eventStart", document.get("eventStart"), why))
+        start = None
+    route_id = document.get("routeId")
+    route = _whole(route_id)
+    if route is None and route_id not in (None, ""):
+        problems.append(problem("routeId", route_id, "zwift_event: route id is not a whole number; left empty"))
+    try:
+        distance = _number(document.get("distanceInMeters"))
+    except _NotANumber:
+        why = "zwift_event: distance is not a number; left empty"
+        problems.append(problem("distanceInMeters", document.get("distanceInMeters"), why))
+        distance = None
+    subgroups = document.get("eventSubgroups")
+    labels = {
+        label
+        for group in (subgroups if isinstance(subgroups, list) else [])
+        if isinstance(group, dict) and (label := _text(group.get("subgroupLabel")))
+    }
+    record: dict[str, object] = {
+        "event_id": found_id,
+        "event_name": _text(document.get("name")),
+        "event_start": start,
+        "route_id": route,
+        "distance_m": distance,
+        "pens": ",".join(sorted(labels)) or None,
+    }
+    return record, problems
+
+
+def _read(archive: Archive, event_id: int, kind: PayloadKind, problems: list[Problem]) -> bytes | None:
+    try:
+        return archive.read(event_id, kind)
+    except OSError as exc:
+        source = "zwift" if kind == "zwift_event" else _ZP
+        why = f"{kind}: cannot read the stored payload ({exc.strerror or exc})"
+        problems.append(Problem(source=source, event_id=event_id, why=why))
+        return None
+
+
+def parse_archive(archive: Archive) -> ParsedArchive:
+    """Every event of a season's raw archive → typed efforts, segments and events, plus every problem found.
+
+    Efforts hold every result row of `_view.json` and the DQ'd riders of `_zwift.json` that `_view.json` no
+    longer lists. Rows are sorted by (event_id, row), `_view.json` rows first on a tie. Events hold one row per
+    archived event; its fields stay empty when the Zwift event payload is missing or unusable.
+    """
+    efforts: _Records = []
+    segments: _Records = []
+    events: _Records = []
+    problems: list[Problem] = []
+    for event_id in archive.event_ids():
+        listed: set[object] = set()
+        body = _read(archive, event_id, "results_view", problems)
+        if body is not None:
+            view, found = _efforts(event_id, body, "results_view", dq_only=False)
+            problems.extend(found)
+            efforts.extend(view)
+            listed = {r["rider_id"] for r in view}
+        body = _read(archive, event_id, "results_zwift", problems)
+        if body is not None:
+            dq, found = _efforts(event_id, body, "results_zwift", dq_only=True)
+            problems.extend(found)
+            efforts.extend(r for r in dq if r["rider_id"] not in listed)
+        body = _read(archive, event_id, "event_sprints", problems)
+        if body is not None:
+            sprints, found = _segments(event_id, body)
+            problems.extend(found)
+            segments.extend(sprints)
+        record = None
+        body = _read(archive, event_id, "zwift_event", problems)
+        if body is not None:
+            record, found = parse_zwift_event(body, event_id=event_id)
+            problems.extend(found)
+        if record is not None and record["event_id"] != event_id:
+            why = f"zwift_event: payload is for event {record['event_id']}; ignored"
+            problems.append(_problem(event_id, None, "id", record["event_id"], why, source="zwift"))
+            record = None
+        events.append(record or dict.fromkeys(EVENT_DTYPES) | {"event_id": event_id})
+    efforts.sort(key=lambda r: (r["event_id"], r["row"]))  # stable: _view.json rows first on a tie
+    return ParsedArchive(
+        efforts=_frame(efforts, EFFORT_DTYPES),
+        segments=_frame(segments, SEGMENT_DTYPES),
+        events=_frame(events, EVENT_DTYPES),
+        problems=problems,
+    )

@@ -147,6 +147,9 @@ class Discovery(_Strict):
     penalised_words: dict[str, float] = Field(default_factory=lambda: {"advanced": -2, "run": -10})
     max_events: int = Field(12, ge=1)
     lookback_days: int = Field(7, ge=1)
+    count_suggested: bool = Field(
+        True, description="Suggested events count before an organiser confirms them (False: only confirmed)."
+    )
 
 
 class Window(_Strict):

@@ -173,7 +173,7 @@ STAGE_RESULTS = Table(
         _c("round_id", "string", "Stage course id (e.g. 3.1)."),
         _c("route", "string", "Route of the course."),
         *RIDER,
-        _c("rider_group", "string", "Handicap group from the Riders tab; empty when none."),
+        _c("rider_group", "string", "Handicap group from the Rider registry tab; empty when none."),
         _c("event_id", "int", "Event of the best (fastest raw) effort."),
         _c("raw_time_s", "float", "Fastest raw time, seconds."),
         _c("penalty_s", "float", "Penalties of that effort, seconds."),
@@ -223,8 +223,8 @@ RIDERS = Table(
         _c("power_category_women", "string", "Women's power category (women only)."),
         _c("max_avg_power_w", "float", "Highest average watts over the season's efforts."),
         _c("max_avg_wkg", "float", "Highest average W/kg over the season's efforts."),
-        _c("rider_group", "string", "Handicap group from the Riders tab."),
-        _c("registered", "bool", "Listed in the Riders tab."),
+        _c("rider_group", "string", "Handicap group from the Rider registry tab."),
+        _c("registered", "bool", "Listed in the Rider registry tab."),
         _c("efforts", "int", "Attempts in the season."),
         _c("rounds_ridden", "int", "Rounds or stage courses with a result."),
         AS_OF,
@@ -275,7 +275,7 @@ EVENTS_TAB = OrganiserTab(
     choices={"status": ("confirmed", "suggested", "excluded")},
 )
 RIDERS_TAB = OrganiserTab(
-    "Riders",
+    "Rider registry",
     "The club's rider registry: group, gender and category overrides, guests.",
     (
         _c("rider_id", "string", "Zwift rider id."),

@@ -1,0 +1,233 @@
+"""Efforts as the rules see them: each result assigned to its round(s), timed, penalised, flagged, best marked.
+
+Shared by every scoring kind; everything here is driven by the season file and the organiser's overrides.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
+import numpy as np
+import pandas as pd
+
+from tdz.organiser import Overrides
+from tdz.parse import ParsedArchive
+from tdz.problems import Problem
+from tdz.season import Season, TimeScoring
+
+_STAGE_IN_TITLE = re.compile(r"\bstage\s*(\d+)", re.IGNORECASE)
+
+
+@dataclass
+class PreparedEfforts:
+    """One row per effort and round it counts for (grain: round_id × event_id × rider_id, plus manual rows)."""
+
+    efforts: pd.DataFrame
+    problems: list[Problem]
+
+
+def rounds_frame(season: Season) -> pd.DataFrame:
+    """The season's rounds as a frame, one row per round in season order."""
+    return pd.DataFrame(
+        {
+            "round_id": [r.id for r in season.rounds],
+            "round_order": range(len(season.rounds)),
+            "stage": [r.stage for r in season.rounds],
+            "route": [r.route for r in season.rounds],
+            "terrain": [r.terrain or "" for r in season.rounds],
+            "round_pen": [r.pen or "" for r in season.rounds],
+            "segment_id": [r.segment.id if r.segment else "" for r in season.rounds],
+            "race_policy": [r.race_policy for r in season.rounds],
+            "race_penalty_s": [float(r.race_penalty_seconds) for r in season.rounds],
+            "start_penalty_applies": [r.start_penalty for r in season.rounds],
+            "closes": pd.to_datetime([r.closes for r in season.rounds], utc=True),
+        }
+    )
+
+
+def round_status(season: Season, now: datetime) -> dict[str, str]:
+    """`final` once a round's window closed plus the season's settle time, else `provisional`."""
+    settle = pd.Timedelta(hours=season.season.settle_hours)
+    stamp = pd.Timestamp(now)
+    return {r.id: "final" if stamp >= pd.Timestamp(r.closes) + settle else "provisional" for r in season.rounds}
+
+
+def assign_events(
+    season: Season, events: pd.DataFrame, overrides: Overrides
+) -> tuple[pd.DataFrame, list[Problem]]:
+    """Event → round(s): the Events tab first, then the round windows, then the make-up week by stage in title.
+
+    Returns one row per (event_id, round_id) with `listing` (confirmed/suggested/window/makeup/excluded) and the
+    problems for events that fit no round.
+    """
+    count_suggested = season.discovery.count_suggested if season.discovery else True
+    listed: dict[int, list[tuple[str, str]]] = {}
+    for entry in overrides.events:
+        if entry.status == "suggested" and not count_suggested:
+            continue
+        for round_id in entry.round_ids or ("",):
+            listed.setdefault(entry.event_id, []).append((round_id, entry.status))
+    makeup = season.season.makeup
+    rows: list[tuple[int, str, str]] = []
+    problems: list[Problem] = []
+    for event_id, name, start in events[["event_id", "event_name", "event_start"]].itertuples(index=False):
+        if event_id in listed:
+            rows.extend((event_id, round_id, status) for round_id, status in listed[event_id])
+            continue
+        if pd.isna(start):
+            problems.append(Problem(source="zwift", event_id=event_id, column="eventStart",
+                                    why="event start unknown, so its round is unknown: list it in the Events tab"))
+            continue
+        in_window = season.rounds_open_at(start.to_pydatetime())
+        if in_window:
+            rows.extend((event_id, r.id, "window") for r in in_window)
+            continue
+        stage = _STAGE_IN_TITLE.search(name or "")
+        if makeup and makeup.opens <= start.to_pydatetime() < makeup.closes and stage:
+            rounds = [r.id for r in season.rounds if r.stage == stage.group(1)]
+            if rounds:
+                rows.extend((event_id, round_id, "makeup") for round_id in rounds)
+                continue
+        problems.append(Problem(source="zwift", event_id=event_id, column="eventStart", value=str(start),
+                                why="event starts outside every round window; list it in the Events tab to count it"))
+    frame = pd.DataFrame(rows, columns=["event_id", "round_id", "listing"]).astype(
+        {"event_id": "int64", "round_id": "string", "listing": "string"}
+    )
+    return frame, problems
+
+
+def _start_penalty(season: Season, starts: pd.Series) -> pd.Series:
+    rule = season.scoring.start_penalty if isinstance(season.scoring, TimeScoring) else None
+    if rule is None:
+        return pd.Series(0.0, index=starts.index)
+    minutes = starts.dt.hour * 60 + starts.dt.minute + starts.dt.second / 60
+    hit = pd.Series(False, index=starts.index)
+    for t in rule.times_utc:
+        hit |= (minutes - (t.hour * 60 + t.minute)).abs() <= rule.tolerance_minutes
+    hit &= starts.dt.day_of_week == rule.weekday_index
+    return hit.fillna(False).astype(float) * rule.seconds
+
+
+def _apply_dqs(efforts: pd.DataFrame, overrides: Overrides) -> None:
+    if not overrides.dqs:
+        return
+    rows = []
+    for dq in overrides.dqs:
+        reason = f"DQ: {dq.reason}" + (f" (set by {dq.set_by})" if dq.set_by else "")
+        for round_id in dq.round_ids or ("",):
+            rows.append((dq.rider_id, round_id, dq.event_id if dq.event_id is not None else -1, reason))
+    table = pd.DataFrame(rows, columns=["rider_id", "dq_round", "dq_event", "dq_reason"])
+    keyed = efforts[["rider_id", "round_id", "event_id"]].reset_index().merge(table, on="rider_id")
+    match = ((keyed["dq_round"] == "") | (keyed["dq_round"] == keyed["round_id"])) & (
+        (keyed["dq_event"] == -1) | (keyed["dq_event"] == keyed["event_id"])
+    )
+    hits = keyed[match].drop_duplicates("index").set_index("index")["dq_reason"]
+    if len(hits):
+        efforts.loc[hits.index, "status"] = "dq"
+        efforts.loc[hits.index, "status_reason"] = hits.astype("string")
+
+
+def prepare_efforts(season: Season, parsed: ParsedArchive, overrides: Overrides) -> PreparedEfforts:
+    """Every effort on its round(s) with finish time, segment time, penalties, status and the best effort marked."""
+    assignment, problems = assign_events(season, parsed.events, overrides)
+    rounds = rounds_frame(season)
+    efforts = parsed.efforts.merge(assignment, on="event_id", how="inner")
+    efforts = efforts.merge(parsed.events[["event_id", "event_name", "event_start"]], on="event_id", how="left")
+    efforts = efforts.merge(rounds, on="round_id", how="left")
+
+    scoring = season.scoring
+    if isinstance(scoring, TimeScoring) and scoring.registered_only:
+        efforts = efforts[efforts["rider_id"].isin(list(overrides.riders))]
+
+    # A pen-restricted course keeps only its pen; an effort that fits no course of its event stays, excluded.
+    pen_ok = (efforts["round_pen"] == "") | (efforts["pen"] == efforts["round_pen"])
+    fits_somewhere = pen_ok.groupby([efforts["event_id"], efforts["rider_id"]]).transform("any")
+    first_of_effort = ~efforts.duplicated(["event_id", "rider_id"])
+    efforts = efforts[pen_ok | (~fits_somewhere & first_of_effort)].copy()
+    wrong_pen = ~((efforts["round_pen"] == "") | (efforts["pen"] == efforts["round_pen"]))
+
+    time_column = "time_s" if season.season.finish_time == "time" else "gun_time_s"
+    efforts["finish_time_s"] = efforts[time_column]
+    efforts.loc[efforts["status"].eq("ok") & efforts["finish_time_s"].isna(), "status"] = "dnf"
+
+    pattern = getattr(scoring, "race_pattern", None)
+    is_race = (
+        efforts["event_name"].fillna("").str.contains(pattern, case=False, regex=True)
+        if pattern
+        else pd.Series(False, index=efforts.index)
+    ).astype(bool)
+    efforts["race_penalty_s"] = np.where(is_race & efforts["race_policy"].eq("penalty"), efforts["race_penalty_s"], 0.0)
+    efforts["start_penalty_s"] = np.where(efforts["start_penalty_applies"].astype(bool),
+                                          _start_penalty(season, efforts["event_start"]), 0.0)
+    efforts["penalty_s"] = efforts["race_penalty_s"] + efforts["start_penalty_s"]
+    efforts["total_time_s"] = efforts["finish_time_s"] + efforts["penalty_s"]
+
+    ok = efforts["status"].eq("ok")
+    excluded_by_listing = efforts["listing"].eq("excluded")
+    efforts.loc[ok & excluded_by_listing, ["status", "status_reason"]] = ["excluded", "event excluded in the Events tab"]
+    race_out = ok & ~excluded_by_listing & is_race & efforts["race_policy"].eq("exclude")
+    efforts.loc[race_out, "status"] = "excluded"
+    efforts.loc[race_out, "status_reason"] = "race event: races do not count on stage " + efforts.loc[race_out, "stage"]
+    pen_out = efforts["status"].eq("ok") & wrong_pen
+    efforts.loc[pen_out, "status"] = "excluded"
+    efforts.loc[pen_out, "status_reason"] = (
+        "rode pen " + efforts.loc[pen_out, "pen"].fillna("?") + "; this course counts pen "
+        + efforts.loc[pen_out, "round_pen"]
+    )
+    _apply_dqs(efforts, overrides)
+
+    segments = parsed.segments.rename(columns={"segment_time_s": "segment_time_s"})
+    efforts = efforts.merge(segments, on=["event_id", "rider_id", "segment_id"], how="left")
+    efforts["source"] = "zwiftpower"
+    efforts["event_id"] = efforts["event_id"].astype("Int64")
+    efforts = _add_manual_results(season, efforts, overrides)
+    efforts["is_best"] = mark_best(efforts)
+    efforts = efforts.sort_values(["round_order", "rider_id", "event_start", "event_id"], kind="stable")
+    return PreparedEfforts(efforts.reset_index(drop=True), problems)
+
+
+def _add_manual_results(season: Season, efforts: pd.DataFrame, overrides: Overrides) -> pd.DataFrame:
+    """A manual result replaces the rider's automatic efforts in that round (they stay listed, marked replaced)."""
+    if not overrides.manual_results:
+        return efforts
+    rounds = rounds_frame(season).set_index("round_id")
+    manual = pd.DataFrame([m.model_dump() for m in overrides.manual_results])
+    replaced = efforts.set_index(["rider_id", "round_id"]).index.isin(
+        pd.MultiIndex.from_frame(manual[["rider_id", "round_id"]])
+    )
+    efforts.loc[replaced & efforts["status"].eq("ok"), ["status", "status_reason"]] = [
+        "excluded", "replaced by a manual result"
+    ]
+    profile = efforts.sort_values("event_start").drop_duplicates("rider_id", keep="last").set_index("rider_id")
+    rows = pd.DataFrame({
+        "rider_id": manual["rider_id"].astype("int64"),
+        "round_id": manual["round_id"].astype("string"),
+        "finish_time_s": manual["time_s"].astype(float),
+        "penalty_s": manual["penalty_s"].astype(float),
+        "race_penalty_s": 0.0,
+        "start_penalty_s": 0.0,
+        "status": "ok",
+        "source": "manual: " + manual["source"],
+        "listing": "manual",
+    })
+    rows["total_time_s"] = rows["finish_time_s"] + rows["penalty_s"]
+    for column in ("stage", "route", "terrain", "round_order", "segment_id", "closes"):
+        rows[column] = rows["round_id"].map(rounds[column])
+    for column in ("rider_name", "team", "country", "gender", "age_category"):
+        if column in profile:
+            rows[column] = rows["rider_id"].map(profile[column])
+    names = {r.rider_id: r.name for r in overrides.riders.values()}
+    rows["rider_name"] = rows["rider_name"].fillna(rows["rider_id"].map(names)) if "rider_name" in rows else \
+        rows["rider_id"].map(names)
+    combined = pd.concat([efforts, rows.reindex(columns=efforts.columns)], ignore_index=True)
+    return combined.astype({"event_id": "Int64", "rider_id": "int64"})
+
+
+def mark_best(efforts: pd.DataFrame) -> pd.Series:
+    """The best effort per round and rider among usable efforts: fastest finish, then smaller total, then earliest."""
+    usable = efforts[efforts["status"].eq("ok") & efforts["finish_time_s"].notna()]
+    ordered = usable.sort_values(["finish_time_s", "total_time_s", "event_start", "event_id"], kind="stable")
+    best_index = ordered.drop_duplicates(["round_id", "rider_id"]).index
+    return pd.Series(efforts.index.isin(best_index), index=efforts.index)

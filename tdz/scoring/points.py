@@ -1,0 +1,107 @@
+"""Points scoring (the CTT way): position points per round, segment and PB bonuses, terrain quota, pools.
+
+Lowest total wins. Every number comes from `PointsScoring` in the season file.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from tdz.scoring.ranking import shared_place
+from tdz.season import PointsScoring, Season
+
+POOL_DIMENSIONS = ("gender", "power_category", "age_category")
+
+
+def mark_pbs(efforts: pd.DataFrame) -> pd.Series:
+    """True for each effort strictly faster than the rider's best so far on the same route (by event start).
+
+    The first ride on a route is never a PB; every usable attempt of every round counts, not just best efforts.
+    """
+    usable = efforts[efforts["status"].eq("ok") & efforts["finish_time_s"].notna() & efforts["event_id"].notna()]
+    ordered = usable.sort_values(["event_start", "event_id"], kind="stable")
+    running_best = ordered.groupby(["rider_id", "route"], sort=False)["finish_time_s"].cummin()
+    best_before = running_best.groupby([ordered["rider_id"], ordered["route"]], sort=False).shift()
+    is_pb = ordered["finish_time_s"] < best_before
+    return is_pb.reindex(efforts.index, fill_value=False).astype(bool)
+
+
+def pool_membership(profiles: pd.DataFrame, pools: tuple[str, ...]) -> pd.DataFrame:
+    """One row per pool and rider in it: the pool name, its dimension values and the power category it uses.
+
+    Pools split by gender use the women's power category for women; every other pool uses the open category.
+    A rider lacking a pool's dimension (no age category, say) is in no pool of that dimension.
+    """
+    riders = profiles.reset_index()
+    parts = []
+    for pool in pools:
+        dims = [] if pool == "overall" else pool.split("+")
+        members = riders.copy()
+        use_women = members["gender"].eq("F") & ("gender" in dims)
+        members["category_used"] = members["power_category_women"].where(use_women, members["power_category"])
+        values = {"gender": members["gender"], "power_category": members["category_used"],
+                  "age_category": members["age_category"]}
+        keep = pd.Series(True, index=members.index)
+        name = pd.Series("overall" if not dims else "", index=members.index, dtype="string")
+        for i, dim in enumerate(dims):
+            keep &= values[dim].notna()
+            name = name + ("+" if i else "") + dim + "=" + values[dim].astype("string")
+        members = members[keep.fillna(False).astype(bool)]
+        out = pd.DataFrame({"pool": name[members.index], "rider_id": members["rider_id"],
+                            "power_category": members["category_used"]})
+        for dim in POOL_DIMENSIONS:
+            out[f"pool_{dim}"] = values[dim][members.index] if dim in dims else pd.NA
+        parts.append(out)
+    membership = pd.concat(parts, ignore_index=True)
+    return membership.astype({c: "string" for c in membership.columns if c != "rider_id"})
+
+
+def round_results(best: pd.DataFrame, membership: pd.DataFrame, scoring: PointsScoring) -> pd.DataFrame:
+    """One row per pool, round and rider: position, segment place and bonus, round score, counted flag."""
+    table = membership[["pool", "rider_id"]].merge(best, on="rider_id", how="inner")
+    table["position"] = shared_place(table, ["pool", "round_id"], ["finish_time_s"], [True])
+    table["segment_place"] = shared_place(table, ["pool", "round_id"], ["segment_time_s"], [True])
+    bonus = np.asarray(scoring.segment_bonus + (0.0,), dtype=float)
+    places = table["segment_place"].fillna(len(bonus)).clip(upper=len(bonus)).astype(int).to_numpy()
+    table["segment_bonus"] = bonus[places - 1]
+    table["round_score"] = table["position"].astype(float) - table["segment_bonus"]
+    ordered = table.sort_values(["pool", "rider_id", "terrain", "round_score", "round_order"], kind="stable")
+    rank_in_terrain = ordered.groupby(["pool", "rider_id", "terrain"], sort=False).cumcount() + 1
+    quota = ordered["terrain"].map(scoring.counting).fillna(0)
+    table["counted"] = (rank_in_terrain <= quota).reindex(table.index)
+    return table
+
+
+def standings(
+    results: pd.DataFrame, membership: pd.DataFrame, pb_counts: pd.Series, scoring: PointsScoring
+) -> pd.DataFrame:
+    """One row per pool and rider: counted rounds, totals and the place (more counted rounds, then lowest total)."""
+    counted_score = results["round_score"].where(results["counted"], 0.0)
+    sums = (
+        results.assign(counted_score=counted_score, counted_n=results["counted"].astype(int))
+        .groupby(["pool", "rider_id"], sort=False)
+        .agg(rounds_ridden=("round_id", "size"), rounds_counted=("counted_n", "sum"),
+             round_score_sum=("counted_score", "sum"))
+        .reset_index()
+    )
+    table = membership.merge(sums, on=["pool", "rider_id"], how="inner")
+    table["pb_bonus"] = table["rider_id"].map(pb_counts).fillna(0).astype(float) * scoring.pb_bonus
+    table["total"] = scoring.base_total + table["round_score_sum"] - table["pb_bonus"]
+    table["place"] = shared_place(table, ["pool"], ["rounds_counted", "total"], [False, True])
+    return table.sort_values(["pool", "place", "rider_id"], kind="stable").reset_index(drop=True)
+
+
+def score_points(season: Season, efforts: pd.DataFrame, profiles: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """Round results and standings for every pool of a points season, plus the efforts with PBs marked."""
+    scoring = season.scoring
+    assert isinstance(scoring, PointsScoring)
+    efforts = efforts.copy()
+    efforts["is_pb"] = mark_pbs(efforts)
+    pb_counts = efforts[efforts["is_pb"]].groupby("rider_id").size()
+    best = efforts.loc[efforts["is_best"], ["round_id", "round_order", "route", "terrain", "rider_id", "event_id",
+                                           "finish_time_s", "segment_time_s", "event_start"]]
+    membership = pool_membership(profiles, scoring.pools)
+    results = round_results(best, membership, scoring)
+    table = standings(results, membership, pb_counts, scoring)
+    return {"efforts": efforts, "round_results": results, "standings": table}

@@ -1,0 +1,63 @@
+"""Rider profiles: who a rider is (latest result), their age category (first seen) and power category."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from tdz.organiser import Overrides
+from tdz.season import PowerCategories, PowerCategory
+
+
+def _category(max_watts: pd.Series, max_wkg: pd.Series, thresholds: tuple[PowerCategory, ...], fallback: str) -> pd.Series:
+    watts = max_watts.fillna(0).to_numpy()
+    wkg = max_wkg.fillna(0).to_numpy()
+    conditions = [(watts >= t.min_watts) & (wkg >= t.min_wkg) for t in thresholds]
+    return pd.Series(np.select(conditions, [t.category for t in thresholds], fallback), index=max_watts.index,
+                     dtype="string")
+
+
+def rider_profiles(efforts: pd.DataFrame, overrides: Overrides, categories: PowerCategories | None) -> pd.DataFrame:
+    """One row per rider in `efforts`, indexed by rider_id.
+
+    Name, gender, team and country come from the latest result; age category is the first non-empty value by
+    event start; max watts and W/kg are taken separately over efforts that were not disqualified. The Riders tab
+    overrides gender and category and adds group, guest and registration.
+    """
+    real = efforts[efforts["source"].eq("zwiftpower")].sort_values(["event_start", "event_id"], kind="stable")
+    latest = real.drop_duplicates("rider_id", keep="last").set_index("rider_id")
+    profile = latest[["rider_name", "gender", "team", "country"]].copy()
+    first_age = real.dropna(subset=["age_category"]).drop_duplicates("rider_id").set_index("rider_id")
+    profile["age_category"] = first_age["age_category"].reindex(profile.index).astype("string")
+    counted = real[~real["status"].isin(["dq"])]
+    profile["max_avg_power_w"] = counted.groupby("rider_id")["avg_power_w"].max().reindex(profile.index)
+    profile["max_avg_wkg"] = counted.groupby("rider_id")["avg_wkg"].max().reindex(profile.index)
+
+    manual_only = efforts.loc[~efforts["rider_id"].isin(profile.index), ["rider_id", "rider_name"]]
+    if len(manual_only):
+        extra = manual_only.drop_duplicates("rider_id").set_index("rider_id")
+        profile = pd.concat([profile, extra.reindex(columns=profile.columns)])
+
+    registry = pd.DataFrame(
+        [(r.rider_id, r.group, r.gender, r.category, r.guest) for r in overrides.riders.values()],
+        columns=["rider_id", "rider_group", "gender_override", "category_override", "guest"],
+    ).set_index("rider_id")
+    profile = profile.join(registry, how="left")
+    profile["registered"] = profile.index.isin(registry.index)
+    profile["guest"] = profile["guest"].astype("boolean").fillna(False)
+    profile["gender"] = profile["gender_override"].astype("string").fillna(profile["gender"].astype("string"))
+
+    if categories is not None:
+        profile["power_category"] = _category(profile["max_avg_power_w"], profile["max_avg_wkg"], categories.open,
+                                              categories.fallback)
+        women = _category(profile["max_avg_power_w"], profile["max_avg_wkg"], categories.women, categories.fallback)
+        profile["power_category_women"] = women.where(profile["gender"].eq("F"), pd.NA).astype("string")
+        override = profile["category_override"].astype("string")
+        profile["power_category"] = override.fillna(profile["power_category"])
+        profile["power_category_women"] = override.where(profile["gender"].eq("F")).fillna(
+            profile["power_category_women"])
+    else:
+        profile["power_category"] = pd.NA
+        profile["power_category_women"] = pd.NA
+    profile.index.name = "rider_id"
+    return profile.drop(columns=["gender_override", "category_override"]).sort_index()

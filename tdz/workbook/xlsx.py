@@ -1,0 +1,360 @@
+"""The local `.xlsx` workbook: organiser tabs read and output tabs published in one file, with openpyxl.
+
+The file is what an organiser opens in Excel or LibreOffice, so every write keeps their work: organiser tabs and
+any tab tdz does not publish are loaded and saved back untouched (values, formulas, styles, comments, data
+validation survive; charts and pivot tables do not, as openpyxl cannot keep them). A publish is one atomic
+save (temp file in the same folder, then rename), so a crash never leaves a half-written workbook, and a publish
+whose content hash equals the one already in the `about` tab does not touch the file at all.
+
+Sheet names ignore case in Excel (and openpyxl renames a clashing new sheet `Riders` to `Riders1`), so tabs are
+found case-insensitively, and an output tab whose name matches an organiser tab is refused rather than written
+over the organiser's rows.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import stat
+import tempfile
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+from zipfile import BadZipFile
+
+import openpyxl
+import pandas as pd
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.comments import Comment
+from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
+from openpyxl.utils.exceptions import InvalidFileException
+from openpyxl.workbook.workbook import Workbook as Book
+from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.worksheet.worksheet import Worksheet
+
+from tdz.tables import ORGANISER_TABS, OrganiserTab
+from tdz.workbook import Grid, PublishReport
+from tdz.workbook.cells import CONTENT_HASH_KEY, Cell, publish_grids
+
+MAX_CELL_CHARS = 32_767
+"""Excel refuses longer text in one cell."""
+HEADER_FONT = Font(bold=True)
+LAST_ROW = 1_048_576
+
+
+class XlsxFileError(ValueError):
+    """The workbook file cannot be used: not an .xlsx openpyxl can read, or locked by another program."""
+
+
+class TabNameClash(ValueError):
+    """An output tab would land on an organiser tab (sheet names ignore case)."""
+
+
+def _find(sheetnames: Sequence[str], name: str) -> str | None:
+    """The sheet called `name`, matched exactly first, then ignoring case as Excel does."""
+    if name in sheetnames:
+        return name
+    folded = name.casefold()
+    return next((s for s in sheetnames if s.casefold() == folded), None)
+
+
+def _as_text(value: object) -> str:
+    """A cell as the organiser reads it: whole numbers without `.0`, dates and times as ISO text."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, float):
+        if value.is_integer() and abs(value) < 2**53:
+            return str(int(value))
+        return repr(value)
+    if isinstance(value, datetime):
+        if value.time() == time(0):
+            return value.date().isoformat()
+        return value.isoformat(timespec="seconds" if value.microsecond == 0 else "auto")
+    if isinstance(value, date | time):
+        return value.isoformat()
+    if isinstance(value, timedelta):
+        seconds = value.total_seconds()
+        sign, seconds = ("-", -seconds) if seconds < 0 else ("", seconds)
+        hours, rest = divmod(seconds, 3600)
+        minutes, secs = divmod(rest, 60)
+        shown = f"{secs:06.3f}".rstrip("0").rstrip(".") if secs % 1 else f"{int(secs):02d}"
+        return f"{sign}{int(hours)}:{int(minutes):02d}:{shown}"
+    return str(value)
+
+
+def _as_stored(value: object) -> object:
+    return "" if value is None else value
+
+
+def _filled_cells(sheet: object) -> dict[tuple[int, int], object]:
+    """Every non-empty cell of a sheet by (row, column); read-only sheets may skip rows and cells."""
+    found: dict[tuple[int, int], object] = {}
+    for row in sheet.iter_rows():  # type: ignore[attr-defined]
+        for cell in row:
+            value = cell.value
+            if value is None or value == "":
+                continue
+            found[(cell.row, cell.column)] = value
+    return found
+
+
+def _grid(found: Mapping[tuple[int, int], object], render: Callable[[object], object]) -> list[list[object]]:
+    """A rectangular grid up to the last filled row and column."""
+    if not found:
+        return []
+    height = max(r for r, _ in found)
+    width = max(c for _, c in found)
+    grid: list[list[object]] = [[""] * width for _ in range(height)]
+    for (r, c), value in found.items():
+        grid[r - 1][c - 1] = render(value)
+    return grid
+
+
+def _storable(text: str) -> str:
+    return ILLEGAL_CHARACTERS_RE.sub("", text)[:MAX_CELL_CHARS]
+
+
+def _put(sheet: Worksheet, row: int, column: int, value: Cell) -> None:
+    """Write one cell; text is always stored as text, so `=…` never becomes a formula."""
+    if isinstance(value, str):
+        text = _storable(value)
+        if not text:
+            return
+        cell = sheet.cell(row=row, column=column)
+        cell.value = text
+        cell.data_type = "s"
+    elif isinstance(value, float) and not math.isfinite(value):
+        return
+    else:
+        sheet.cell(row=row, column=column).value = value
+
+
+def _set_widths(sheet: Worksheet, rows: Sequence[Sequence[object]], minimum: int = 8, maximum: int = 50) -> None:
+    widths: dict[int, int] = {}
+    for row in rows[:200]:
+        for c, value in enumerate(row, start=1):
+            widths[c] = max(widths.get(c, 0), len(str(value)))
+    for c, width in widths.items():
+        sheet.column_dimensions[get_column_letter(c)].width = min(max(width + 2, minimum), maximum)
+
+
+def _clear(sheet: Worksheet) -> None:
+    """Empty a sheet in place (its position, name and any link to it stay)."""
+    for merged in list(sheet.merged_cells.ranges):
+        sheet.unmerge_cells(str(merged))
+    if sheet.max_row:
+        sheet.delete_rows(1, sheet.max_row)
+    sheet.row_dimensions.clear()
+
+
+def _write_organiser_tab(sheet: Worksheet, tab: OrganiserTab, seed: Grid | None) -> None:
+    rows = list(seed or [])
+    if rows and [c.strip() for c in rows[0]] == tab.header:
+        rows = rows[1:]
+    for c, column in enumerate(tab.columns, start=1):
+        cell = sheet.cell(row=1, column=c)
+        cell.value = _storable(column.name)
+        cell.data_type = "s"
+        cell.font = HEADER_FONT
+        cell.comment = Comment(column.meaning, "tdz", width=300, height=80)
+    for r, row in enumerate(rows, start=2):
+        for c, text in enumerate(row, start=1):
+            _put(sheet, r, c, str(text))
+    for name, choices in tab.choices.items():
+        if name not in tab.header:
+            continue
+        letter = get_column_letter(tab.header.index(name) + 1)
+        rule = DataValidation(
+            type="list",
+            formula1='"' + ",".join(choices) + '"',
+            allow_blank=True,
+            showErrorMessage=True,
+            errorStyle="warning",
+            error=f"Usual values: {', '.join(choices)}",
+        )
+        rule.add(f"{letter}2:{letter}{LAST_ROW}")
+        sheet.add_data_validation(rule)
+    sheet.freeze_panes = "A2"
+    _set_widths(sheet, [tab.header, *rows], minimum=14, maximum=40)
+
+
+def _write_output_tab(sheet: Worksheet, grid: Sequence[Sequence[Cell]]) -> None:
+    for r, row in enumerate(grid, start=1):
+        for c, value in enumerate(row, start=1):
+            _put(sheet, r, c, value)
+    for cell in sheet[1] if grid else ():
+        cell.font = HEADER_FONT
+    sheet.freeze_panes = "A2"
+    _set_widths(sheet, grid)
+
+
+class XlsxWorkbook:
+    """A workbook in one local `.xlsx` file; the file and its folders are created on the first write."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+
+    def __repr__(self) -> str:
+        return f"XlsxWorkbook({str(self.path)!r})"
+
+    def _load(self, *, read_only: bool, data_only: bool = False) -> Book:
+        try:
+            return openpyxl.load_workbook(self.path, read_only=read_only, data_only=data_only)
+        except (InvalidFileException, BadZipFile, KeyError) as exc:
+            raise XlsxFileError(f"{self.path}: not a workbook tdz can read as .xlsx ({exc})") from None
+
+    @contextmanager
+    def _reading(self, *, data_only: bool) -> Iterator[Book]:
+        book = self._load(read_only=True, data_only=data_only)
+        try:
+            yield book
+        finally:
+            book.close()
+
+    def _load_or_new(self) -> Book:
+        if self.path.exists():
+            return self._load(read_only=False)
+        book = openpyxl.Workbook()
+        book.remove(book.active)
+        return book
+
+    def _sheetnames(self) -> list[str]:
+        if not self.path.exists():
+            return []
+        with self._reading(data_only=False) as book:
+            return list(book.sheetnames)
+
+    def _save(self, book: Book) -> None:
+        """Save to a temp file beside the workbook, then rename over it: readers see the old or the new file."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=f".{self.path.name}.", suffix=".tmp")
+        os.close(fd)
+        try:
+            book.save(tmp)
+            with open(tmp, "rb") as fh:
+                os.fsync(fh.fileno())
+            mode = stat.S_IMODE(self.path.stat().st_mode) if self.path.exists() else 0o644
+            os.chmod(tmp, mode)
+            try:
+                os.replace(tmp, self.path)
+            except PermissionError as exc:
+                raise XlsxFileError(f"{self.path}: cannot replace the file; is it open in Excel? ({exc})") from None
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+    def ensure_organiser_tabs(
+        self, tabs: Sequence[OrganiserTab], seed: Mapping[str, Grid] | None = None
+    ) -> list[str]:
+        """Create the organiser tabs that are missing (header, then `seed` rows); return the names created.
+
+        A `seed` grid may start with the tab's header row or not. New tabs go after the organiser tabs already
+        there (before any output tab); an existing tab is never rewritten or restyled.
+        """
+        names = self._sheetnames()
+        missing = [t for t in tabs if _find(names, t.name) is None]
+        if not missing:
+            return []
+        book = self._load_or_new()
+        organiser = {t.casefold() for t in ORGANISER_TABS} | {t.name.casefold() for t in tabs}
+        position = max((i + 1 for i, n in enumerate(book.sheetnames) if n.casefold() in organiser), default=0)
+        active = book.active if book.sheetnames else None
+        for tab in missing:
+            sheet = book.create_sheet(tab.name, position)
+            position += 1
+            _write_organiser_tab(sheet, tab, (seed or {}).get(tab.name))
+        if active is not None:
+            book.active = active  # inserting before it shifted the index; Excel would open two tabs grouped
+        self._save(book)
+        return [t.name for t in missing]
+
+    def read_organiser_tabs(self, tabs: Sequence[OrganiserTab]) -> dict[str, Grid]:
+        """Every organiser tab as a rectangular text grid; a missing or empty tab reads as just its header.
+
+        Values are what the organiser sees (a formula gives the value Excel last computed); the file is not
+        modified.
+        """
+        out: dict[str, Grid] = {t.name: [list(t.header)] for t in tabs}
+        if not self.path.exists():
+            return out
+        with self._reading(data_only=True) as book:
+            for tab in tabs:
+                found = _find(book.sheetnames, tab.name)
+                sheet = book[found] if found else None
+                if sheet is None or not hasattr(sheet, "iter_rows"):
+                    continue
+                sheet.reset_dimensions()
+                grid = _grid(_filled_cells(sheet), _as_text)
+                if grid:
+                    out[tab.name] = [[str(v) for v in row] for row in grid]
+        return out
+
+    def read_tab(self, name: str) -> list[list[object]]:
+        """The stored values of one tab (header row first, empty cells as ''); KeyError when there is no such tab."""
+        if not self.path.exists():
+            raise KeyError(f"{self.path} does not exist yet, so it has no tab {name!r}")
+        with self._reading(data_only=False) as book:
+            found = _find(book.sheetnames, name)
+            if found is None:
+                raise KeyError(f"{self.path} has no tab {name!r}")
+            sheet = book[found]
+            sheet.reset_dimensions()
+            return _grid(_filled_cells(sheet), _as_stored)
+
+    def _holds(self, digest: str, names: Sequence[str]) -> bool:
+        """The file already holds this publish: its `about` tab carries `digest` and every tab exists."""
+        with self._reading(data_only=False) as book:
+            if any(_find(book.sheetnames, n) is None for n in names):
+                return False
+            about = _find(book.sheetnames, "about")
+            if about is None:
+                return False
+            for row in book[about].iter_rows(max_col=2, values_only=True):
+                if row and row[0] == CONTENT_HASH_KEY:
+                    return len(row) > 1 and row[1] == digest
+        return False
+
+    def publish(self, tables: Mapping[str, pd.DataFrame]) -> PublishReport:
+        """Replace each named output tab whole with its frame, in one atomic save; skip when nothing changed.
+
+        The skip needs an `about` table among `tables` (it carries the content hash). Existing tabs keep their
+        position and name (matched ignoring case); new ones are appended at the end.
+        """
+        report = PublishReport(location=str(self.path))
+        if not tables:
+            return report
+        organiser = {t.casefold(): t for t in ORGANISER_TABS}
+        clashes = [n for n in tables if n.casefold() in organiser]
+        if clashes:
+            raise TabNameClash(
+                f"output tab(s) {clashes} would overwrite organiser tab(s) "
+                f"{[organiser[n.casefold()] for n in clashes]}: sheet names ignore case in Excel"
+            )
+        tab_grids, digest = publish_grids(tables)
+        names = list(tab_grids)
+        if self.path.exists() and "about" in tab_grids:
+            report.read_calls += 1
+            if self._holds(digest, names):
+                report.tabs_unchanged = names
+                return report
+        if self.path.exists():
+            report.read_calls += 1
+        book = self._load_or_new()
+        for name, grid in tab_grids.items():
+            found = _find(book.sheetnames, name)
+            if found is None:
+                sheet = book.create_sheet(name)
+            else:
+                sheet = book[found]
+                if not isinstance(sheet, Worksheet):
+                    raise TabNameClash(f"{self.path}: tab {found!r} is a chart sheet, not a table")
+                _clear(sheet)
+            _write_output_tab(sheet, grid)
+        self._save(book)
+        report.write_calls = 1
+        report.tabs_written = names
+        return report

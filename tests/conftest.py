@@ -1,0 +1,54 @@
+"""Shared fixtures: the shipped seasons, a demo archive generated once per session, one Prefect harness."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tdz.season import Season, load_season
+
+ROOT = Path(__file__).resolve().parent.parent
+CTT_FILE = ROOT / "seasons" / "ctt-winter-2025-26.toml"
+KWCC_FILE = ROOT / "seasons" / "kwcc-tdz-2026.toml"
+
+
+@pytest.fixture(autouse=True)
+def _clean_tdz_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests never see a developer's TDZ_* variables or .env credentials."""
+    import os
+
+    for name in list(os.environ):
+        if name.startswith("TDZ_"):
+            monkeypatch.delenv(name)
+
+
+@pytest.fixture(scope="session")
+def ctt() -> Season:
+    return load_season(CTT_FILE)
+
+
+@pytest.fixture(scope="session")
+def kwcc() -> Season:
+    return load_season(KWCC_FILE)
+
+
+@pytest.fixture(scope="session")
+def demo_archive_dir(tmp_path_factory: pytest.TempPathFactory, ctt: Season, kwcc: Season) -> Path:
+    """Both demo seasons generated once into a session folder (read-only for tests: copy before changing)."""
+    from tdz.demo import ensure_demo
+
+    root = tmp_path_factory.mktemp("demo-archive")
+    for season in (ctt, kwcc):
+        ensure_demo(season, root)
+    return root
+
+
+@pytest.fixture(scope="session")
+def prefect_harness() -> Iterator[None]:
+    """One temporary Prefect API for every flow test of the session."""
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=120):
+        yield

@@ -1,0 +1,158 @@
+"""Points scoring (CTT rules), checked on a season small enough to score on paper."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from tdz.archive import Archive
+from tdz.organiser import read_overrides
+from tdz.parse import parse_archive
+from tdz.scoring import score_season
+from tdz.season import Season, load_season
+from tests.wire import result_row, sprint_row, store_event
+
+SEASON_TOML = """
+[season]
+id = "mini-ctt"
+name = "Mini CTT"
+settle_hours = 48
+
+[scoring]
+kind = "points"
+base_total = 50
+segment_bonus = [5, 4, 3, 2, 1]
+pb_bonus = 1
+pools = ["overall", "gender"]
+counting = { flat = 1, rolling = 0, mountain = 1 }
+
+[scoring.power_categories]
+open = [{ category = "A", min_watts = 250, min_wkg = 4.2 }, { category = "B", min_watts = 200, min_wkg = 3.36 }]
+women = [{ category = "A", min_wkg = 3.88 }, { category = "B", min_wkg = 3.36 }]
+
+[[rounds]]
+id = "1"
+opens = 2025-11-10T00:00:00Z
+closes = 2025-11-17T00:00:00Z
+route = "Flat X"
+terrain = "flat"
+segment = { id = "35", name = "Sprint X" }
+
+[[rounds]]
+id = "2"
+opens = 2025-11-17T00:00:00Z
+closes = 2025-11-24T00:00:00Z
+route = "Flat X"
+terrain = "flat"
+segment = { id = "35", name = "Sprint X" }
+
+[[rounds]]
+id = "3"
+opens = 2025-11-24T00:00:00Z
+closes = 2025-12-01T00:00:00Z
+route = "Mountain Y"
+terrain = "mountain"
+segment = { id = "20", name = "KOM Y" }
+"""
+A, B, C, D = 1001, 1002, 1003, 1004  # D is the only woman
+NOW = datetime(2026, 6, 1, tzinfo=UTC)
+
+
+def t(day: int, hour: int = 18) -> datetime:
+    return datetime(2025, 11, day, hour, tzinfo=UTC)
+
+
+@pytest.fixture()
+def mini(tmp_path: Path) -> tuple[Season, Path]:
+    (tmp_path / "mini.toml").write_text(SEASON_TOML)
+    season = load_season(tmp_path / "mini.toml")
+    archive = tmp_path / "archive"
+    # Round 1, two events. Best efforts: A 990 (e12), B 990 (e11), C 1010, D 1100.
+    store_event(archive, season.id, 11, "Round 1 TT", t(10),
+                [result_row(A, 1000.0), result_row(B, 990.0), result_row(D, 1100.0, male=False, wkg=3.5)],
+                [sprint_row(A, {"35": 62.0}), sprint_row(D, {"35": 61.0})])  # B has no segment time
+    store_event(archive, season.id, 12, "Round 1 TT", t(12),
+                [result_row(A, 990.0), result_row(C, 1010.0)],
+                [sprint_row(A, {"35": 60.0}), sprint_row(C, {"35": 59.0})])
+    # Round 2: A 995 (not a PB: best so far 990), B 980 (PB: best so far 990).
+    store_event(archive, season.id, 21, "Round 2 TT", t(18),
+                [result_row(A, 995.0), result_row(B, 980.0)],
+                [sprint_row(A, {"35": 30.0}), sprint_row(B, {"35": 31.0})])
+    # Round 3 (mountain), no segment times at all.
+    store_event(archive, season.id, 31, "Round 3 TT", t(25),
+                [result_row(A, 2000.0), result_row(C, 1900.0)], [])
+    return season, archive
+
+
+def score(season: Season, archive: Path, grids: dict | None = None):
+    parsed = parse_archive(Archive(archive, season.id))
+    overrides, problems = read_overrides(season, grids or {}, set(parsed.efforts["rider_id"]))
+    return score_season(season, parsed, overrides, now=NOW, problems=problems)
+
+
+def rows(frame: pd.DataFrame, **where: object) -> pd.DataFrame:
+    for column, value in where.items():
+        frame = frame[frame[column] == value]
+    return frame.set_index("rider_id")
+
+
+def test_round_scores_share_ranks_and_skip_missing_segment_times(mini) -> None:
+    scored = score(*mini)
+    r1 = rows(scored.tables["round_results"], pool="overall", round_id="1")
+    # Times: A 990, B 990 (shared 1st), C 1010 (3rd: the shared rank takes two places), D 1100 (4th).
+    assert r1["position"].to_dict() == {A: 1, B: 1, C: 3, D: 4}
+    # Segment times of the best efforts: C 59 (1st, −5), A 60 (2nd, −4; A's 62 in e11 does not count), D 61
+    # (3rd, −3). B's best effort has no segment time: no place, no bonus.
+    assert r1.loc[[A, C, D], "segment_place"].tolist() == [2, 1, 3]
+    assert pd.isna(r1.loc[B, "segment_place"])
+    assert r1["segment_bonus"].to_dict() == {A: 4, B: 0, C: 5, D: 3}
+    # Round score = position − bonus: A 1−4 = −3, B 1−0 = 1, C 3−5 = −2, D 4−3 = 1.
+    assert r1["round_score"].to_dict() == {A: -3, B: 1, C: -2, D: 1}
+
+
+def test_pb_is_against_the_running_best_on_the_route(mini) -> None:
+    efforts = score(*mini).tables["efforts"]
+    pbs = set(zip(efforts.loc[efforts["is_pb"], "rider_id"], efforts.loc[efforts["is_pb"], "event_id"]))
+    # A: 1000 (first ride, never a PB), 990 (PB), 995 (slower than 990: no PB). B: 990, then 980 (PB).
+    # Round 3 is another route: the first ride there is never a PB.
+    assert pbs == {(A, 12), (B, 21)}
+
+
+def test_totals_count_the_terrain_quota_and_rank_by_counted_rounds(mini) -> None:
+    standings = rows(score(*mini).tables["standings"], pool="overall")
+    # A: flat −3 (R1) and −3 (R2), one counts → −3; mountain 2 (2nd of 2, no segments) → counted 2, sum −1;
+    #    one PB → 50 − 1 − 1 = 48.
+    # B: flat 1 (R1), −3 (R2) → −3; no mountain → counted 1; one PB → 50 − 3 − 1 = 46.
+    # C: flat −2; mountain 1 → counted 2, sum −1; no PB → 49.   D: flat 1 → counted 1 → 51.
+    assert standings["total"].to_dict() == {A: 48, B: 46, C: 49, D: 51}
+    assert standings["rounds_counted"].to_dict() == {A: 2, B: 1, C: 2, D: 1}
+    # More counted rounds first (A 48, C 49), then lowest total (B 46, D 51).
+    assert standings["place"].to_dict() == {A: 1, C: 2, B: 3, D: 4}
+
+
+def test_positions_are_re_ranked_inside_each_pool(mini) -> None:
+    scored = score(*mini)
+    women = rows(scored.tables["round_results"], pool="gender=F", round_id="1")
+    # D alone in the women's pool: 1st on time (1 point) and 1st on the segment (−5) → −4.
+    assert women.loc[D, ["position", "segment_place", "round_score"]].tolist() == [1, 1, -4]
+    standing = rows(scored.tables["standings"], pool="gender=F").loc[D]
+    assert (standing["place"], standing["total"]) == (1, 46)
+    men = rows(scored.tables["round_results"], pool="gender=M", round_id="1")
+    assert men["position"].to_dict() == {A: 1, B: 1, C: 3}
+
+
+def test_a_dq_removes_the_effort_and_is_reported_with_its_reason(mini) -> None:
+    grids = {"DQ": [["rider_id", "round", "event_id", "reason", "set_by"],
+                    [str(A), "1", "12", "weight not verified", "Jo"],
+                    ["10x1", "1", "", "typo", ""]]}
+    scored = score(*mini, grids)
+    efforts = scored.tables["efforts"]
+    dq = efforts[(efforts["rider_id"] == A) & (efforts["event_id"] == 12)].iloc[0]
+    assert dq["status"] == "dq" and "weight not verified" in dq["status_reason"] and "Jo" in dq["status_reason"]
+    r1 = rows(scored.tables["round_results"], pool="overall", round_id="1")
+    assert r1.loc[A, "finish_time_s"] == 1000.0  # A's other attempt in round 1 becomes the best effort
+    problems = scored.tables["problems"]
+    assert problems[["source", "row", "column", "value"]].values.tolist() == [["DQ", 3, "rider_id", "10x1"]]

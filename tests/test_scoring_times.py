@@ -1,0 +1,161 @@
+"""Time scoring (KWCC rules), checked on a tour small enough to add up on paper."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from tdz.archive import Archive
+from tdz.organiser import read_overrides
+from tdz.parse import parse_archive
+from tdz.scoring import score_season
+from tdz.season import Season, load_season
+from tests.wire import result_row, store_event
+
+SEASON_TOML = """
+[season]
+id = "mini-tdz"
+name = "Mini TdZ"
+
+[scoring]
+kind = "time"
+race_pattern = '\\brace\\b'
+registered_only = true
+handicaps = { A1 = 600, A2 = 300, B1 = 900 }
+start_penalty = { weekday = "monday", times_utc = [17:00:00, 18:00:00], tolerance_minutes = 15, seconds = 60 }
+
+[[rounds]]
+id = "1"
+opens = 2026-01-05T17:00:00Z
+closes = 2026-01-12T17:00:00Z
+route = "Turf N Surf"
+pen = "C"
+race_policy = "penalty"
+race_penalty_seconds = 60
+start_penalty = true
+
+[[rounds]]
+id = "2"
+opens = 2026-01-12T17:00:00Z
+closes = 2026-01-19T17:00:00Z
+route = "Hell of the North"
+pen = "C"
+race_policy = "exclude"
+start_penalty = true
+
+[[rounds]]
+id = "3.1"
+stage = "3"
+opens = 2026-01-19T17:00:00Z
+closes = 2026-01-26T17:00:00Z
+route = "Yorkshire Double Loop"
+pen = "B"
+race_policy = "exclude"
+
+[[rounds]]
+id = "3.2"
+stage = "3"
+opens = 2026-01-19T17:00:00Z
+closes = 2026-01-26T17:00:00Z
+route = "BRAE-k Fast"
+pen = "C"
+race_policy = "exclude"
+"""
+R1, R2, R3, R4, R5, R9 = 11, 12, 13, 14, 15, 99
+RIDERS = [["rider_id", "name", "group", "gender", "category", "guest"],
+          [str(R1), "One", "A1", "", "", ""],
+          [str(R2), "Two", "B1", "F", "", ""],
+          [str(R3), "Three", "A2", "", "", "yes"],     # guest: stage tables only
+          [str(R4), "Four", "", "", "", ""],           # no group: stage tables only
+          [str(R5), "Five", "A1", "", "", ""]]         # misses stage 2: DNS in GC
+NOW = datetime(2026, 6, 1, tzinfo=UTC)
+
+
+@pytest.fixture()
+def mini(tmp_path: Path) -> tuple[Season, Path]:
+    (tmp_path / "mini.toml").write_text(SEASON_TOML)
+    season = load_season(tmp_path / "mini.toml")
+    archive = tmp_path / "archive"
+    c = dict(pen="C")
+    store_event(archive, season.id, 1, "Tour de Zwift | Stage 1 - Group Ride", datetime(2026, 1, 6, 10, tzinfo=UTC),
+                [result_row(R1, 1800.0, **c), result_row(R2, 2000.0, male=False, **c), result_row(R3, 1900.0, **c),
+                 result_row(R4, 1950.0, **c), result_row(R5, 1850.0, **c), result_row(R9, 1700.0, **c)])
+    # A race starting Monday 17:10 UTC: +60 s race penalty on stage 1 and +60 s start-time penalty.
+    store_event(archive, season.id, 2, "Tour de Zwift | Stage 1 - Race", datetime(2026, 1, 5, 17, 10, tzinfo=UTC),
+                [result_row(R1, 1750.0, **c)])
+    # Monday 18:15 is inside the ±15 min tolerance (inclusive): +60 s.
+    store_event(archive, season.id, 3, "Tour de Zwift | Stage 2 - Group Ride", datetime(2026, 1, 12, 18, 15, tzinfo=UTC),
+                [result_row(R1, 1500.0, **c), result_row(R2, 1600.0, male=False, **c)])
+    store_event(archive, season.id, 4, "Tour de Zwift | Stage 2 - Race", datetime(2026, 1, 14, 19, tzinfo=UTC),
+                [result_row(R1, 1400.0, **c)])
+    # Stage 3: two courses in the same events, told apart by pen (3.1 = B, 3.2 = C).
+    store_event(archive, season.id, 5, "Tour de Zwift | Stage 3", datetime(2026, 1, 20, 12, tzinfo=UTC),
+                [result_row(R1, 1000.0, pen="B"), result_row(R2, 900.0, pen="C", male=False)])
+    store_event(archive, season.id, 6, "Tour de Zwift | Stage 3", datetime(2026, 1, 21, 12, tzinfo=UTC),
+                [result_row(R1, 800.0, pen="C"), result_row(R2, 1200.0, pen="B", male=False)])
+    return season, archive
+
+
+def score(season: Season, archive: Path, extra: dict | None = None):
+    grids = {"Rider registry": RIDERS,
+             "Manual results": [["rider_id", "round", "time", "penalty", "source"],
+                                [str(R2), "3.2", "14:00", "", "Strava (power meter failed)"]],
+             **(extra or {})}
+    parsed = parse_archive(Archive(archive, season.id))
+    overrides, problems = read_overrides(season, grids, set(parsed.efforts["rider_id"]))
+    return score_season(season, parsed, overrides, now=NOW, problems=problems)
+
+
+def by_rider(frame: pd.DataFrame, **where: object) -> pd.DataFrame:
+    for column, value in where.items():
+        frame = frame[frame[column] == value]
+    return frame.set_index("rider_id")
+
+
+def test_best_is_fastest_raw_and_penalties_stack_after(mini) -> None:
+    stage1 = by_rider(score(*mini).tables["stage_results"], round_id="1")
+    # R1: 1800 (clean) or 1750 raw in the Monday-17:10 race → fastest raw wins, then +60 race +60 start = 1870,
+    # although the clean 1800 would be faster once penalties count.
+    assert stage1.loc[R1, ["event_id", "raw_time_s", "penalty_s", "total_time_s"]].tolist() == [2, 1750, 120, 1870]
+    # Totals: R5 1850, R1 1870, R3 1900 (guest), R4 1950 (no group), R2 2000; unregistered R9 is not listed.
+    assert stage1["place"].to_dict() == {R5: 1, R1: 2, R3: 3, R4: 4, R2: 5}
+    assert R9 not in stage1.index
+
+
+def test_races_are_excluded_after_stage_one_and_start_penalty_tolerance_is_inclusive(mini) -> None:
+    scored = score(*mini)
+    stage2 = by_rider(scored.tables["stage_results"], round_id="2")
+    # R1's 1400 race is excluded; the 1500 ride started Monday 18:15 → +60 = 1560.
+    assert stage2.loc[R1, ["raw_time_s", "total_time_s"]].tolist() == [1500, 1560]
+    race = scored.tables["efforts"].query("event_id == 4").iloc[0]
+    assert race["status"] == "excluded" and "race" in race["status_reason"]
+
+
+def test_stage_three_courses_count_only_their_pen_and_manual_results_replace(mini) -> None:
+    stages = score(*mini).tables["stage_results"]
+    s31, s32 = by_rider(stages, round_id="3.1"), by_rider(stages, round_id="3.2")
+    assert s31["raw_time_s"].to_dict() == {R1: 1000, R2: 1200}
+    # R2's automatic 900 on 3.2 is replaced by the manual 14:00 = 840 s, its source noted.
+    assert s32["raw_time_s"].to_dict() == {R1: 800, R2: 840}
+    assert s32.loc[R2, "source"] == "manual: Strava (power meter failed)"
+
+
+def test_gc_adds_the_handicap_once_and_lists_dns_unranked(mini) -> None:
+    gc = score(*mini).tables["gc"]
+    overall = by_rider(gc, classification="overall")
+    # R1: 1870 + 1560 + 1000 + 800 = 5230, + A1 600 = 5830.  R2: 2000 + 1660 + 1200 + 840 = 5700, + B1 900 = 6600.
+    assert overall.loc[R1, ["stage_time_s", "handicap_s", "gc_time_s", "place"]].tolist() == [5230, 600, 5830, 1]
+    assert overall.loc[R2, ["gc_time_s", "place", "gap_s"]].tolist() == [6600, 2, 770]
+    # R5 rode stage 1 only: listed, unranked, DNS. The guest and the rider with no group are not in GC.
+    assert overall.loc[R5, "gc_status"] == "dns" and pd.isna(overall.loc[R5, "place"])
+    assert {R3, R4, R9}.isdisjoint(gc["rider_id"])
+    assert by_rider(gc, classification="women").index.tolist() == [R2]
+    assert set(by_rider(gc, classification="group A").index) == {R1, R5}
+
+
+def test_handicaps_tab_overrides_the_season_file(mini) -> None:
+    gc = score(*mini, {"Handicaps": [["group", "rider_id", "seconds"], ["B1", "", "10:00"]]}).tables["gc"]
+    assert by_rider(gc, classification="overall").loc[R2, "gc_time_s"] == 5700 + 600
