@@ -82,7 +82,7 @@ def score_season(
             profiles[["rider_name"]], left_on="rider_id", right_index=True, how="left")
         results = results.assign(round_status=results["round_id"].map(statuses))
         tables["round_results"] = finish("round_results",
-                                         results.sort_values(["pool", "round_order", "position", "rider_id"]))
+                                         results.sort_values(["pool_order", "pool", "round_order", "position", "rider_id"]))
         standings = produced["standings"].merge(
             profiles[["rider_name", "gender", "age_category"]], left_on="rider_id", right_index=True, how="left")
         tables["standings"] = finish("standings", standings,

@@ -57,13 +57,17 @@ def round_status(season: Season, now: datetime) -> dict[str, str]:
 def assign_events(
     season: Season, events: pd.DataFrame, overrides: Overrides
 ) -> tuple[pd.DataFrame, list[Problem]]:
-    """Event → round(s): the Events tab first, then the round windows, then the make-up week by stage in title.
+    """Event → round(s): listed events first (season file, Events tab), then the round windows, then the make-up
+    week by the stage its title names.
 
     Returns one row per (event_id, round_id) with `listing` (confirmed/suggested/window/makeup/excluded) and the
     problems for events that fit no round.
     """
     count_suggested = season.discovery.count_suggested if season.discovery else True
     listed: dict[int, list[tuple[str, str]]] = {}
+    for r in season.rounds:
+        for event_id in r.events:
+            listed.setdefault(event_id, []).append((r.id, "confirmed"))
     for entry in overrides.events:
         if entry.status == "suggested" and not count_suggested:
             continue
@@ -162,7 +166,7 @@ def prepare_efforts(season: Season, parsed: ParsedArchive, overrides: Overrides)
     efforts["start_penalty_s"] = np.where(efforts["start_penalty_applies"].astype(bool),
                                           _start_penalty(season, efforts["event_start"]), 0.0)
     efforts["penalty_s"] = efforts["race_penalty_s"] + efforts["start_penalty_s"]
-    efforts["total_time_s"] = efforts["finish_time_s"] + efforts["penalty_s"]
+    efforts["total_time_s"] = (efforts["finish_time_s"] + efforts["penalty_s"]).round(3)
 
     ok = efforts["status"].eq("ok")
     excluded_by_listing = efforts["listing"].eq("excluded")

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from tdz.scoring.ranking import shared_place
+from tdz.scoring.tiebreaks import place_with_tie_breaks
 from tdz.season import PointsScoring, Season
 
 POOL_DIMENSIONS = ("gender", "power_category", "age_category")
@@ -35,7 +36,7 @@ def pool_membership(profiles: pd.DataFrame, pools: tuple[str, ...]) -> pd.DataFr
     """
     riders = profiles.reset_index()
     parts = []
-    for pool in pools:
+    for pool_order, pool in enumerate(pools):
         dims = [] if pool == "overall" else pool.split("+")
         members = riders.copy()
         use_women = members["gender"].eq("F") & ("gender" in dims)
@@ -48,18 +49,18 @@ def pool_membership(profiles: pd.DataFrame, pools: tuple[str, ...]) -> pd.DataFr
             keep &= values[dim].notna()
             name = name + ("+" if i else "") + dim + "=" + values[dim].astype("string")
         members = members[keep.fillna(False).astype(bool)]
-        out = pd.DataFrame({"pool": name[members.index], "rider_id": members["rider_id"],
+        out = pd.DataFrame({"pool": name[members.index], "pool_order": pool_order, "rider_id": members["rider_id"],
                             "power_category": members["category_used"]})
         for dim in POOL_DIMENSIONS:
             out[f"pool_{dim}"] = values[dim][members.index] if dim in dims else pd.NA
         parts.append(out)
     membership = pd.concat(parts, ignore_index=True)
-    return membership.astype({c: "string" for c in membership.columns if c != "rider_id"})
+    return membership.astype({c: "string" for c in membership.columns if c not in ("rider_id", "pool_order")})
 
 
 def round_results(best: pd.DataFrame, membership: pd.DataFrame, scoring: PointsScoring) -> pd.DataFrame:
     """One row per pool, round and rider: position, segment place and bonus, round score, counted flag."""
-    table = membership[["pool", "rider_id"]].merge(best, on="rider_id", how="inner")
+    table = membership[["pool", "pool_order", "rider_id"]].merge(best, on="rider_id", how="inner")
     table["position"] = shared_place(table, ["pool", "round_id"], ["finish_time_s"], [True])
     table["segment_place"] = shared_place(table, ["pool", "round_id"], ["segment_time_s"], [True])
     bonus = np.asarray(scoring.segment_bonus + (0.0,), dtype=float)
@@ -88,8 +89,10 @@ def standings(
     table = membership.merge(sums, on=["pool", "rider_id"], how="inner")
     table["pb_bonus"] = table["rider_id"].map(pb_counts).fillna(0).astype(float) * scoring.pb_bonus
     table["total"] = scoring.base_total + table["round_score_sum"] - table["pb_bonus"]
-    table["place"] = shared_place(table, ["pool"], ["rounds_counted", "total"], [False, True])
-    return table.sort_values(["pool", "place", "rider_id"], kind="stable").reset_index(drop=True)
+    round_places = results[["pool", "rider_id", "round_order", "position"]].rename(columns={"position": "round_place"})
+    table["place"] = place_with_tie_breaks(table, ["pool"], ["rounds_counted", "total"], [False, True], round_places,
+                                           scoring.tie_breaks)
+    return table.sort_values(["pool_order", "pool", "place", "rider_id"], kind="stable").reset_index(drop=True)
 
 
 def score_points(season: Season, efforts: pd.DataFrame, profiles: pd.DataFrame) -> dict[str, pd.DataFrame]:

@@ -10,6 +10,8 @@ from tdz.season import PowerCategories, PowerCategory
 
 
 def _category(max_watts: pd.Series, max_wkg: pd.Series, thresholds: tuple[PowerCategory, ...], fallback: str) -> pd.Series:
+    if not thresholds:
+        return pd.Series(fallback, index=max_watts.index, dtype="string")
     watts = max_watts.fillna(0).to_numpy()
     wkg = max_wkg.fillna(0).to_numpy()
     conditions = [(watts >= t.min_watts) & (wkg >= t.min_wkg) for t in thresholds]

@@ -10,7 +10,8 @@ import pandas as pd
 from tdz.organiser import Overrides
 from tdz.problems import Problem
 from tdz.scoring.ranking import shared_place
-from tdz.season import Season, TimeScoring
+from tdz.scoring.tiebreaks import place_with_tie_breaks
+from tdz.season import Season, TieBreak, TimeScoring
 from tdz.tables import RIDERS_TAB
 
 
@@ -43,7 +44,7 @@ def handicaps(season: Season, profiles: pd.DataFrame, overrides: Overrides) -> t
 
 
 def general_classification(
-    stages: pd.DataFrame, profiles: pd.DataFrame, handicap_s: pd.Series
+    stages: pd.DataFrame, profiles: pd.DataFrame, handicap_s: pd.Series, tie_breaks: tuple[TieBreak, ...] = ("shared",)
 ) -> pd.DataFrame:
     """One row per classification and GC rider: overall, each group letter and women.
 
@@ -57,7 +58,8 @@ def general_classification(
                                               stage_time_s=("total_time_s", "sum"))
     riders = eligible.join(totals, how="inner")
     riders["handicap_s"] = handicap_s.reindex(riders.index).fillna(0.0)
-    riders["gc_time_s"] = riders["stage_time_s"] + riders["handicap_s"]
+    riders["stage_time_s"] = riders["stage_time_s"].round(3)
+    riders["gc_time_s"] = (riders["stage_time_s"] + riders["handicap_s"]).round(3)
     riders["gc_status"] = (riders["stages_completed"] == courses_with_results).map({True: "ranked", False: "dns"})
     riders = riders.reset_index()
     parts = [riders.assign(classification="overall")]
@@ -67,12 +69,16 @@ def general_classification(
     parts.append(riders[riders["gender"].eq("F").fillna(False).astype(bool)].assign(classification="women"))
     table = pd.concat(parts, ignore_index=True)
     ranked = table["gc_status"].eq("ranked")
-    table["place"] = shared_place(table[ranked], ["classification"], ["gc_time_s"], [True]).reindex(table.index)
+    round_places = table.loc[ranked, ["classification", "rider_id"]].merge(
+        stages[["rider_id", "round_order", "place"]].rename(columns={"place": "round_place"}), on="rider_id")
+    table["place"] = place_with_tie_breaks(table[ranked], ["classification"], ["gc_time_s"], [True], round_places,
+                                           tie_breaks).reindex(table.index)
     leader = table[ranked].groupby("classification")["gc_time_s"].min()
-    table["gap_s"] = (table["gc_time_s"] - table["classification"].map(leader)).where(ranked)
+    table["gap_s"] = (table["gc_time_s"] - table["classification"].map(leader)).where(ranked).round(3)
     order = {"overall": 0, "women": 2}
     table["classification_order"] = table["classification"].map(lambda c: order.get(c, 1))
-    return table.sort_values(["classification_order", "classification", "gc_status", "place", "gc_time_s",
+    table["unranked"] = ~ranked
+    return table.sort_values(["classification_order", "classification", "unranked", "place", "gc_time_s",
                               "rider_id"], kind="stable").reset_index(drop=True)
 
 
@@ -82,6 +88,6 @@ def score_times(
     best = efforts[efforts["is_best"]]
     stages = stage_results(best, profiles)
     handicap_s, problems = handicaps(season, profiles, overrides)
-    gc = general_classification(stages, profiles, handicap_s)
+    gc = general_classification(stages, profiles, handicap_s, season.scoring.tie_breaks)
     efforts = efforts.assign(is_pb=False)
     return {"efforts": efforts, "stage_results": stages, "gc": gc}, problems

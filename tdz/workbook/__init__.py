@@ -10,11 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import pandas as pd
 
 from tdz.tables import OrganiserTab
+
+if TYPE_CHECKING:
+    from tdz.settings import Settings
 
 Grid = list[list[str]]
 """A tab as text: the header row first, then data rows, every cell a string ('' when empty)."""
@@ -43,3 +46,14 @@ class Workbook(Protocol):
     def publish(self, tables: Mapping[str, pd.DataFrame]) -> PublishReport:
         """Replace each named output tab whole with the frame (header row + rows)."""
         ...
+
+
+def open_workbook(settings: Settings, season_id: str) -> Workbook:
+    """The workbook the settings name: `out/<season>.xlsx` by default, or the Google Sheet."""
+    if settings.workbook == "sheets":
+        from tdz.workbook.sheets import SheetsWorkbook
+
+        return SheetsWorkbook.from_settings(settings)
+    from tdz.workbook.xlsx import XlsxWorkbook
+
+    return XlsxWorkbook(settings.out_dir / f"{season_id}.xlsx")

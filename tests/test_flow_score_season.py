@@ -1,0 +1,79 @@
+"""The score-season flow end to end on the demo archive: real parser, scoring and xlsx workbook under Prefect."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from flows.score_season import score_season
+from tdz.demo import ensure_demo
+from tdz.season import Season
+from tdz.tables import ORGANISER_TABS, output_tables_for
+from tdz.workbook.xlsx import XlsxWorkbook
+from tests.conftest import CTT_FILE, KWCC_FILE
+
+pytestmark = pytest.mark.usefixtures("prefect_harness")
+
+
+@pytest.fixture()
+def workspace(tmp_path: Path, demo_archive_dir: Path, ctt: Season, kwcc: Season) -> Path:
+    shutil.copytree(demo_archive_dir, tmp_path / "archive")
+    for season in (ctt, kwcc):
+        seed = ensure_demo(season, tmp_path / "archive").organiser_seed
+        XlsxWorkbook(tmp_path / "out" / f"{season.id}.xlsx").ensure_organiser_tabs(list(ORGANISER_TABS.values()), seed)
+    return tmp_path
+
+
+def run(workspace: Path, season_file: Path):
+    return score_season(str(season_file), archive_dir=str(workspace / "archive"), out_dir=str(workspace / "out"))
+
+
+def all_tabs(path: Path) -> dict[str, list[list[object]]]:
+    book = openpyxl.load_workbook(path, read_only=True)
+    try:
+        return {ws.title: [list(row) for row in ws.iter_rows(values_only=True)] for ws in book.worksheets}
+    finally:
+        book.close()
+
+
+def records(tab: list[list[object]]) -> list[dict[str, object]]:
+    return [dict(zip(tab[0], row)) for row in tab[1:]]
+
+
+@pytest.mark.parametrize(("season_file", "kind"), [(CTT_FILE, "points"), (KWCC_FILE, "time")])
+def test_demo_season_scores_into_every_output_tab_and_reruns_identically(workspace: Path, season_file: Path,
+                                                                         kind: str) -> None:
+    summary = run(workspace, season_file)
+    path = workspace / "out" / f"{summary.season_id}.xlsx"
+    first = all_tabs(path)
+    for table in output_tables_for(kind):
+        assert first[table.name][0] == table.names
+    assert len(first["efforts"]) > 1000 and summary.riders >= 150 and len(summary.leaders) == 5
+    assert [leader.place for leader in summary.leaders] == sorted(leader.place for leader in summary.leaders)
+
+    again = run(workspace, season_file)
+    assert all_tabs(path) == first
+    assert again.model_dump() == summary.model_dump()
+
+
+def test_an_organiser_dq_typed_into_the_workbook_rescores_and_survives(workspace: Path) -> None:
+    summary = run(workspace, KWCC_FILE)
+    path = workspace / "out" / f"{summary.season_id}.xlsx"
+    leader = records(all_tabs(path)["gc"])[0]
+    assert (leader["classification"], leader["place"]) == ("overall", 1)
+
+    book = openpyxl.load_workbook(path)  # as an organiser would in Excel
+    book["DQ"].append([str(leader["rider_id"]), "2", "", "power data", "Ann (organiser)"])
+    book.save(path)
+
+    run(workspace, KWCC_FILE)
+    tabs = all_tabs(path)
+    assert [str(leader["rider_id"]), "2", None, "power data", "Ann (organiser)"] in tabs["DQ"]
+    stage_two = [e for e in records(tabs["efforts"]) if e["rider_id"] == leader["rider_id"] and e["round_id"] == "2"]
+    assert stage_two and all(e["status"] == "dq" and "power data" in e["status_reason"] for e in stage_two)
+    # Without a stage-2 result the former leader is listed DNS, unranked, below the ranked riders.
+    former = [r for r in records(tabs["gc"]) if r["rider_id"] == leader["rider_id"] and r["classification"] == "overall"]
+    assert former[0]["gc_status"] == "dns" and former[0]["place"] is None
