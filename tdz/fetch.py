@@ -1,0 +1,382 @@
+"""Plan → fetch → archive: which events to ask ZwiftPower for, asking politely, and keeping what came back.
+
+Which events: every event an organiser confirmed in the Events tab or listed in the season file, plus (when
+`count_suggestions`) those discovery suggested, for rounds that have opened; excluded events never. Rounds with no
+confirmed event get discovery suggestions from ZwiftPower's recent-results list (see `tdz.discovery`).
+
+When to fetch an event again (the incremental rule, so an hourly run with nothing new makes no result fetches):
+
+1. never archived → fetch;
+2. every round it counts for is final (`is_final(round_id)`; scoring knows: window closed + settle hours) →
+   never again;
+3. provisional and its row in the recent-results list differs from the row seen when it was last fetched
+   (ZwiftPower rewrote the entry) → fetch;
+4. provisional and its results are at least `refetch_after` old (late uploads, organiser DQs) → fetch;
+5. otherwise it is fresh → skip.
+
+`force` or asking for one event by id skips the rule. A re-fetch replaces the event's payloads whole (so a late
+ZwiftPower DQ removes the row); a body that is not the JSON its kind needs is refused by the archive and the stored
+payload stays. One event that keeps failing is reported and the others go on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+from pydantic import BaseModel, Field
+
+from tdz.archive import Archive, ArchiveRefused, PayloadKind
+from tdz.discovery import EventRow, ListedEvent, discover, parse_event_list
+from tdz.problems import Problem
+from tdz.season import Season
+from tdz.settings import Settings
+from tdz.sources.http import FetchFailed, NotFound, RetryPolicy
+from tdz.sources.zwift import ZwiftEventsClient
+from tdz.sources.zwiftpower import ZwiftPowerClient, ZwiftPowerLoginError
+
+RESULT_ENDPOINTS = ("results_view", "event_results_api3", "results_zwift", "event_sprints")
+STATE_FILE = "fetch-state.json"
+DEFAULT_REFETCH_AFTER = timedelta(hours=12)
+
+
+class PlannedEvent(BaseModel):
+    event_id: int
+    rounds: list[str]
+    why: str
+    details_only: bool = Field(False, description="Results are current; only the Zwift event details are missing.")
+
+
+class FetchFailure(BaseModel):
+    event_id: int
+    rounds: list[str]
+    error: str
+
+
+class FetchReport(BaseModel):
+    """What one fetch run did: for the log, the flow's artifact and the tests."""
+
+    mode: str
+    requests: dict[str, int] = Field(default_factory=dict, description="HTTP requests sent, by endpoint.")
+    logins: int = 0
+    fetched: list[int] = Field(default_factory=list, description="Events whose stored payloads changed.")
+    unchanged: list[int] = Field(default_factory=list, description="Fetched again, identical to the archive.")
+    skipped: dict[int, str] = Field(default_factory=dict, description="Event → why it was not fetched.")
+    failed: list[FetchFailure] = Field(default_factory=list)
+    suggestions: list[EventRow] = Field(default_factory=list, description="New Events-tab rows from discovery.")
+    problems: list[Problem] = Field(default_factory=list)
+    login_error: str = ""
+    seconds: float = 0.0
+
+    @property
+    def result_requests(self) -> int:
+        return sum(self.requests.get(endpoint, 0) for endpoint in RESULT_ENDPOINTS)
+
+    def summary(self) -> str:
+        asked = ", ".join(f"{k} {v}" for k, v in sorted(self.requests.items())) or "none"
+        line = (
+            f"fetch ({self.mode}): {len(self.fetched)} changed, {len(self.unchanged)} unchanged, "
+            f"{len(self.skipped)} skipped, {len(self.failed)} failed, {len(self.suggestions)} suggested; "
+            f"{self.logins} login(s); requests: {asked}; {self.seconds:.1f}s"
+        )
+        return f"{line}; {self.login_error}" if self.login_error else line
+
+    def to_markdown(self) -> str:
+        lines = [f"## Fetch ({self.mode})", "", self.summary(), ""]
+        if self.failed:
+            lines += ["| event | rounds | error |", "|---|---|---|"]
+            lines += [f"| {f.event_id} | {', '.join(f.rounds)} | {f.error} |" for f in self.failed]
+            lines.append("")
+        if self.suggestions:
+            lines += ["| suggested event | round | note |", "|---|---|---|"]
+            lines += [f"| {s.event_id} | {s.round} | {s.note} |" for s in self.suggestions]
+        return "\n".join(lines)
+
+
+def final_rounds(season: Season, now: datetime) -> set[str]:
+    """Rounds past their window plus the settle hours: a stand-in until scoring passes its own statuses."""
+    settle = timedelta(hours=season.season.settle_hours)
+    return {r.id for r in season.rounds if now >= r.closes + settle}
+
+
+def counted_events(
+    season: Season, rows: Sequence[EventRow], count_suggestions: bool
+) -> tuple[dict[int, list[str]], dict[int, str]]:
+    """Event → the rounds it counts for, and event → why it does not count (excluded, unconfirmed)."""
+    excluded = {(r.event_id, r.round) for r in rows if r.status == "excluded"}
+    counted: dict[int, list[str]] = {}
+    left_out: dict[int, str] = {}
+    listed = [(e, r.id, "confirmed") for r in season.rounds for e in r.events]
+    listed += [(row.event_id, row.round, row.status) for row in rows]
+    for event_id, round_id, status in listed:
+        if status == "excluded" or (event_id, round_id) in excluded:
+            left_out.setdefault(event_id, f"excluded by the organiser for round {round_id}")
+        elif status == "suggested" and not count_suggestions:
+            left_out.setdefault(event_id, "suggested by discovery, not confirmed yet")
+        elif round_id not in counted.setdefault(event_id, []):
+            counted[event_id].append(round_id)
+    for event_id in counted:
+        left_out.pop(event_id, None)
+    return counted, left_out
+
+
+def plan_fetch(
+    season: Season,
+    rows: Sequence[EventRow],
+    archive: Archive,
+    *,
+    is_final: Callable[[str], bool],
+    now: datetime,
+    listed: dict[int, ListedEvent] | None = None,
+    seen_fingerprints: dict[str, str] | None = None,
+    event_id: int | None = None,
+    round_id: str | None = None,
+    count_suggestions: bool = False,
+    refetch_after: timedelta = DEFAULT_REFETCH_AFTER,
+    force: bool = False,
+) -> tuple[list[PlannedEvent], dict[int, str]]:
+    """The events to fetch now (and why), and the ones left alone (and why), per the module's rule."""
+    counted, skipped = counted_events(season, rows, count_suggestions)
+    if event_id is not None:
+        return [PlannedEvent(event_id=event_id, rounds=counted.get(event_id, []), why="asked for")], {}
+    opened = {r.id for r in season.rounds if r.opens <= now}
+    known_rounds = {r.id for r in season.rounds}
+    listed, seen = listed or {}, seen_fingerprints or {}
+    plan: list[PlannedEvent] = []
+    for eid, rounds in sorted(counted.items()):
+        if round_id is not None and round_id not in rounds:
+            continue
+        if not any(r in opened for r in rounds):
+            unknown = [r for r in rounds if r not in known_rounds]
+            skipped[eid] = f"round {', '.join(unknown)} is not in the season file" if unknown else "round not open yet"
+            continue
+        why = _why_fetch(archive, eid, rounds, is_final, now, listed.get(eid), seen.get(str(eid)), refetch_after)
+        if force:
+            why = f"forced ({why})" if why else "forced"
+        if why:
+            plan.append(PlannedEvent(event_id=eid, rounds=rounds, why=why))
+        elif archive.record(eid, "zwift_event") is None:
+            plan.append(PlannedEvent(event_id=eid, rounds=rounds, why="event details missing", details_only=True))
+        else:
+            skipped[eid] = "final" if all(is_final(r) for r in rounds) else "fresh"
+    if round_id is not None:
+        skipped = {e: why for e, why in skipped.items() if round_id in counted.get(e, [round_id])}
+    return plan, skipped
+
+
+def _why_fetch(
+    archive: Archive,
+    event_id: int,
+    rounds: list[str],
+    is_final: Callable[[str], bool],
+    now: datetime,
+    entry: ListedEvent | None,
+    seen: str | None,
+    refetch_after: timedelta,
+) -> str:
+    record = archive.record(event_id, "results_view")
+    if record is None:
+        return "new"
+    if all(is_final(r) for r in rounds):
+        return ""
+    if entry is not None and entry.fingerprint != seen:
+        return "recent-results entry changed"
+    age = now - record.fetched_at
+    if age >= refetch_after:
+        return f"provisional, {age.total_seconds() / 3600:.1f} h old"
+    return ""
+
+
+def _is_empty(body: bytes | None) -> bool:
+    try:
+        return body is not None and json.loads(body).get("data") == []
+    except (ValueError, AttributeError):
+        return False
+
+
+class _Run:
+    """One fetch run's clients, archive and report; `fetch_event` never raises for one event's fault."""
+
+    def __init__(self, zp: ZwiftPowerClient, zwift: ZwiftEventsClient, archive: Archive, report: FetchReport,
+                 now: datetime, listed: dict[int, ListedEvent], seen: dict[str, str]) -> None:
+        self.zp, self.zwift, self.archive, self.report = zp, zwift, archive, report
+        self.now, self.listed, self.seen = now, listed, seen
+
+    async def fetch_event(self, planned: PlannedEvent) -> None:
+        eid = planned.event_id
+        try:
+            payloads: dict[PayloadKind, bytes] = {}
+            urls: dict[PayloadKind, str] = {}
+            if not planned.details_only:
+                if not await self._fetch_results(eid, payloads, urls):
+                    return
+            if self.archive.record(eid, "zwift_event") is None:
+                try:
+                    payloads["zwift_event"] = await self.zwift.event(eid)
+                    urls["zwift_event"] = f"/api/public/events/{eid}"
+                except FetchFailed as exc:
+                    self._problem(eid, f"Zwift event details not fetched: {exc.reason}")
+            if not payloads:
+                return
+            changed = self.archive.store_event(eid, payloads, self.now, urls)
+        except (FetchFailed, ArchiveRefused) as exc:
+            error = exc.reason if isinstance(exc, FetchFailed) else f"refused, stored payloads kept: {exc}"
+            where = f" ({exc.url})" if isinstance(exc, FetchFailed) else ""
+            self.report.failed.append(FetchFailure(event_id=eid, rounds=planned.rounds, error=error + where))
+            self._problem(eid, f"not fetched: {error}{where}")
+            return
+        (self.report.fetched if any(changed.values()) else self.report.unchanged).append(eid)
+        if eid in self.listed and not planned.details_only:
+            self.seen[str(eid)] = self.listed[eid].fingerprint
+
+    async def _fetch_results(self, eid: int, payloads: dict[PayloadKind, bytes], urls: dict[PayloadKind, str]) -> bool:
+        try:
+            body, url = await self.zp.event_results(eid)
+        except NotFound:
+            self.report.skipped[eid] = "no results on ZwiftPower yet"
+            return False
+        if _is_empty(body):
+            stored = self.archive.read(eid, "results_view")
+            if stored is not None and not _is_empty(stored):
+                self._problem(eid, "ZwiftPower answered no result rows; the stored results are kept")
+            self.report.skipped[eid] = "no results on ZwiftPower yet" if stored is None else "empty answer"
+            return False
+        payloads["results_view"], urls["results_view"] = body, url
+        for kind, getter in (("results_zwift", self.zp.results_zwift), ("event_sprints", self.zp.event_sprints)):
+            try:
+                payloads[kind] = await getter(eid)  # type: ignore[index]
+            except NotFound:
+                continue
+        return True
+
+    def _problem(self, eid: int, why: str) -> None:
+        source = "zwift" if why.startswith("Zwift ") else "zwiftpower"
+        self.report.problems.append(Problem(source=source, event_id=eid, why=why))
+
+
+async def fetch_season_async(
+    season: Season,
+    settings: Settings,
+    rows: Sequence[EventRow] = (),
+    *,
+    is_final: Callable[[str], bool] | None = None,
+    event_id: int | None = None,
+    round_id: str | None = None,
+    count_suggestions: bool = False,
+    refetch_after: timedelta = DEFAULT_REFETCH_AFTER,
+    force: bool = False,
+    now: datetime | None = None,
+    retry: RetryPolicy | None = None,
+    raise_on_login_error: bool = True,
+) -> FetchReport:
+    """Discover, plan, fetch and archive; see the module docstring for the rules. Modes: all past events of the
+    season (default), one `event_id`, one `round_id`."""
+    started = time.monotonic()
+    now = now or datetime.now(timezone.utc)
+    if is_final is None:
+        is_final = final_rounds(season, now).__contains__
+    mode = f"event {event_id}" if event_id is not None else f"round {round_id}" if round_id else "season"
+    report = FetchReport(mode=mode)
+    counts: Counter[str] = Counter()
+    archive = Archive(settings.archive_dir, season.id)
+    seen = _load_state(archive)
+    zp = ZwiftPowerClient.from_settings(settings, retry, counts)
+    zwift = ZwiftEventsClient.from_settings(settings, retry, counts)
+    listed: dict[int, ListedEvent] = {}
+    try:
+        if event_id is None:
+            listed = await _recent_results(zp, season, report)
+            report.suggestions = _suggest(season, rows, listed.values(), now, round_id)
+        plan, report.skipped = plan_fetch(
+            season, [*rows, *report.suggestions], archive, is_final=is_final, now=now, listed=listed,
+            seen_fingerprints=seen, event_id=event_id, round_id=round_id, count_suggestions=count_suggestions,
+            refetch_after=refetch_after, force=force,
+        )
+        run = _Run(zp, zwift, archive, report, now, listed, seen)
+        slots = asyncio.Semaphore(settings.fetch_concurrency)
+
+        async def bounded(planned: PlannedEvent) -> None:
+            async with slots:
+                await run.fetch_event(planned)
+
+        outcomes = await asyncio.gather(*(bounded(p) for p in plan), return_exceptions=True)
+        errors = [o for o in outcomes if isinstance(o, BaseException)]
+        login_errors = [e for e in errors if isinstance(e, ZwiftPowerLoginError)]
+        if login_errors or errors:
+            raise (login_errors or errors)[0]
+    except ZwiftPowerLoginError as exc:
+        report.login_error = str(exc)
+    finally:
+        await zp.aclose()
+        await zwift.aclose()
+        _save_state(archive, seen)
+        report.requests = dict(sorted(counts.items()))
+        report.logins = zp.logins
+        report.fetched.sort()
+        report.unchanged.sort()
+        report.seconds = time.monotonic() - started
+    if report.login_error and raise_on_login_error:
+        raise ZwiftPowerLoginError(report.login_error)
+    return report
+
+
+def fetch_season(season: Season, settings: Settings, rows: Sequence[EventRow] = (), **options: object) -> FetchReport:
+    """`fetch_season_async` for synchronous callers (the CLI, a Prefect task); same keyword options."""
+    return asyncio.run(fetch_season_async(season, settings, rows, **options))  # type: ignore[arg-type]
+
+
+async def _recent_results(zp: ZwiftPowerClient, season: Season, report: FetchReport) -> dict[int, ListedEvent]:
+    days = season.discovery.lookback_days if season.discovery else 7
+    try:
+        body = await zp.recent_results(days)
+    except FetchFailed as exc:
+        report.problems.append(Problem(source="zwiftpower", why=f"recent-results list not fetched: {exc}"))
+        return {}
+    events, problems = parse_event_list(body)
+    report.problems.extend(problems)
+    return {e.event_id: e for e in events}
+
+
+def _suggest(
+    season: Season, rows: Sequence[EventRow], listed: Iterable[ListedEvent], now: datetime, round_id: str | None
+) -> list[EventRow]:
+    """Discovery for opened rounds that have no confirmed event (from the tab or the season file)."""
+    confirmed = {r.round for r in rows if r.status == "confirmed"} | {r.id for r in season.rounds if r.events}
+    rounds = [
+        r for r in season.rounds
+        if r.opens <= now and r.id not in confirmed and (round_id is None or r.id == round_id)
+    ]
+    known = {row.event_id for row in rows}
+    return discover(season, listed, rounds, known_event_ids=known)
+
+
+def _state_path(archive: Archive) -> Path:
+    return archive.root / STATE_FILE
+
+
+def _load_state(archive: Archive) -> dict[str, str]:
+    """Event → fingerprint of its recent-results row when it was last fetched."""
+    try:
+        data = json.loads(_state_path(archive).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    entries = data.get("list_fingerprints") if isinstance(data, dict) else None
+    return {str(k): str(v) for k, v in entries.items()} if isinstance(entries, dict) else {}
+
+
+def _save_state(archive: Archive, seen: dict[str, str]) -> None:
+    if not seen and not _state_path(archive).exists():
+        return
+    archive.root.mkdir(parents=True, exist_ok=True)
+    body = json.dumps({"list_fingerprints": dict(sorted(seen.items()))}, indent=1)
+    fd, tmp = tempfile.mkstemp(dir=archive.root, prefix=f".{STATE_FILE}.", suffix=".tmp")
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(body)
+    os.replace(tmp, _state_path(archive))

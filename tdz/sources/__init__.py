@@ -1,0 +1,19 @@
+"""Outside systems, one module each: `zwiftpower` (login + results JSON), `zwift` (public events API).
+
+Both speak through `http.PoliteClient` (rate limit, bounded concurrency, retries with backoff) and hand back
+bodies exactly as fetched; `tdz.fetch` decides what to fetch and stores it in the raw archive.
+"""
+
+from tdz.sources.http import FetchFailed, NotFound, PoliteClient, RetryPolicy
+from tdz.sources.zwift import ZwiftEventsClient
+from tdz.sources.zwiftpower import ZwiftPowerClient, ZwiftPowerLoginError
+
+__all__ = [
+    "FetchFailed",
+    "NotFound",
+    "PoliteClient",
+    "RetryPolicy",
+    "ZwiftEventsClient",
+    "ZwiftPowerClient",
+    "ZwiftPowerLoginError",
+]

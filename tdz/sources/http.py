@@ -1,0 +1,190 @@
+"""Polite HTTP for every outside system: a request rate, bounded concurrency, retries with backoff, counts.
+
+ZwiftPower publishes no limit, so every request goes through one `PoliteClient` per host: requests start at most
+`requests_per_second` apart, at most `concurrency` are in flight, and a 429, a 5xx, a timeout or a dropped
+connection is retried with exponential backoff and jitter (or after the server's `Retry-After`), up to
+`max_retries` times. Anything else (a 404, a 403) is not retried. Every request sent is counted per endpoint
+label, so a run can prove how much it asked for.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import logging
+import random
+import time
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+import httpx
+
+from tdz.settings import Settings
+
+log = logging.getLogger("tdz.sources")
+
+BROWSER_USER_AGENT = (
+    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0 Safari/537.36"
+)
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How hard to retry: delay = base × 2^attempt × jitter(0.5–1), capped; `Retry-After` wins when given."""
+
+    max_retries: int = 5
+    backoff_base_seconds: float = 1.0
+    backoff_max_seconds: float = 120.0
+
+    @classmethod
+    def from_settings(cls, settings: Settings, **overrides: float) -> RetryPolicy:
+        values: dict[str, Any] = {"max_retries": settings.max_retries, **overrides}
+        return cls(**values)
+
+    def delay(self, attempt: int, retry_after: float | None) -> float:
+        if retry_after is not None:
+            return min(max(retry_after, 0.0), self.backoff_max_seconds)
+        exponential = min(self.backoff_base_seconds * 2**attempt, self.backoff_max_seconds)
+        return exponential * random.uniform(0.5, 1.0)
+
+
+class FetchFailed(Exception):
+    """A request that failed for good: retries used up, or an answer retrying cannot fix."""
+
+    def __init__(self, url: str, reason: str, status: int | None = None) -> None:
+        super().__init__(f"{url}: {reason}")
+        self.url = url
+        self.reason = reason
+        self.status = status
+
+
+class NotFound(FetchFailed):
+    """A 404: the payload does not exist (yet)."""
+
+
+def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
+    """Seconds to wait from a `Retry-After` header (delta seconds or an HTTP date); None when absent or bad."""
+    if not value:
+        return None
+    try:
+        return max(float(value), 0.0)
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    return max((when - (now or datetime.now(timezone.utc))).total_seconds(), 0.0)
+
+
+class RateLimiter:
+    """Spaces request starts at least 1/rate seconds apart, across every task sharing it."""
+
+    def __init__(self, per_second: float) -> None:
+        self.interval = 1.0 / per_second
+        self._next = 0.0
+        self._lock = asyncio.Lock()
+
+    async def wait(self) -> None:
+        async with self._lock:
+            now = time.monotonic()
+            start = max(now, self._next)
+            self._next = start + self.interval
+        if start > now:
+            await asyncio.sleep(start - now)
+
+
+class PoliteClient:
+    """One host's httpx client behind a rate limit, a concurrency bound and the retry policy."""
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        requests_per_second: float = 2.0,
+        concurrency: int = 4,
+        timeout_seconds: float = 30.0,
+        retry: RetryPolicy | None = None,
+        counts: Counter[str] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.retry = retry or RetryPolicy()
+        self.counts: Counter[str] = counts if counts is not None else Counter()
+        self.client = httpx.AsyncClient(
+            base_url=self.base_url,
+            timeout=httpx.Timeout(timeout_seconds),
+            follow_redirects=True,
+            headers={"User-Agent": BROWSER_USER_AGENT, **(headers or {})},
+        )
+        self._limiter = RateLimiter(requests_per_second)
+        self._slots = asyncio.Semaphore(concurrency)
+
+    @classmethod
+    def for_settings(
+        cls, base_url: str, settings: Settings, retry: RetryPolicy | None = None, counts: Counter[str] | None = None
+    ) -> PoliteClient:
+        return cls(
+            base_url,
+            requests_per_second=settings.requests_per_second,
+            concurrency=settings.fetch_concurrency,
+            timeout_seconds=settings.request_timeout_seconds,
+            retry=retry or RetryPolicy.from_settings(settings),
+            counts=counts,
+        )
+
+    async def request(
+        self, method: str, url: str, endpoint: str, *, retries: bool = True, **kwargs: Any
+    ) -> httpx.Response:
+        """Send with retries; return a 2xx/3xx answer or raise `NotFound` / `FetchFailed`."""
+        attempts = self.retry.max_retries + 1 if retries else 1
+        for attempt in range(attempts):
+            last = attempt == attempts - 1
+            try:
+                await self._limiter.wait()
+                async with self._slots:
+                    response = await self.client.request(method, url, **kwargs)
+            except (httpx.TimeoutException, httpx.TransportError) as exc:
+                self.counts[endpoint] += 1
+                reason = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+                if last:
+                    raise FetchFailed(url, f"{reason} (after {attempt + 1} attempts)") from None
+                await self._back_off(url, attempt, reason, None)
+                continue
+            except httpx.HTTPError as exc:
+                raise FetchFailed(url, f"{type(exc).__name__}: {exc}") from None
+            self.counts[endpoint] += 1 + len(response.history)
+            if response.status_code in RETRY_STATUSES:
+                reason = f"HTTP {response.status_code}"
+                if last:
+                    raise FetchFailed(url, f"{reason} (after {attempt + 1} attempts)", response.status_code)
+                await self._back_off(url, attempt, reason, parse_retry_after(response.headers.get("Retry-After")))
+                continue
+            if response.status_code == 404:
+                raise NotFound(url, "HTTP 404 (not found)", 404)
+            if response.status_code >= 400:
+                raise FetchFailed(url, f"HTTP {response.status_code}", response.status_code)
+            return response
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def get(self, url: str, endpoint: str, **kwargs: Any) -> httpx.Response:
+        return await self.request("GET", url, endpoint, **kwargs)
+
+    async def _back_off(self, url: str, attempt: int, reason: str, retry_after: float | None) -> None:
+        delay = self.retry.delay(attempt, retry_after)
+        log.info("%s: %s; retry %d in %.2fs", url, reason, attempt + 1, delay)
+        await asyncio.sleep(delay)
+
+    async def aclose(self) -> None:
+        await self.client.aclose()
+
+    async def __aenter__(self) -> PoliteClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()

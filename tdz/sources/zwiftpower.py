@@ -1,0 +1,294 @@
+"""ZwiftPower: the Zwift SSO login, the session kept between runs, and the JSON endpoints behind the site.
+
+ZwiftPower has no API and no 401: a logged-out request for a JSON URL answers 200 with an HTML page. So every
+JSON answer is checked; HTML means the session expired, and the client logs in again once (whatever the number
+of tasks that noticed) and retries once. A wrong password is one `ZwiftPowerLoginError`, raised to every caller
+afterwards without another attempt, so a bad credential never turns into a storm of logins.
+
+The session cookies are kept in `<archive_dir>/.zwiftpower-session.json` (owner-only) so an hourly run reuses
+them instead of logging in every time. A pasted browser cookie (`TDZ_ZWIFTPOWER_COOKIE`) replaces the login.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+from collections import Counter
+from datetime import datetime, timezone
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import urljoin, urlsplit
+
+from pydantic import SecretStr
+
+from tdz.settings import Settings
+from tdz.sources.http import FetchFailed, NotFound, PoliteClient, RetryPolicy
+
+LOGIN_URL = "/ucp.php?mode=login&login=external&oauth_service=oauthzpsso"
+SESSION_FILE = ".zwiftpower-session.json"
+SID_COOKIE = "phpbb3_lswlk_sid"
+USER_COOKIE = "phpbb3_lswlk_u"
+ANONYMOUS_USERS = ("", "1")
+
+
+class ZwiftPowerLoginError(Exception):
+    """The login (or the pasted cookie) did not give a ZwiftPower session. Never retried."""
+
+
+class _LoginForm(HTMLParser):
+    """The Keycloak page's login form: its action (attribute values arrive HTML-unescaped), inputs, error text."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.forms: list[tuple[str, dict[str, str]]] = []
+        self.error = ""
+        self._in_error = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = {name: value or "" for name, value in attrs}
+        if tag == "form":
+            self.forms.append((values.get("action", ""), {}))
+        elif tag == "input" and self.forms and values.get("name"):
+            self.forms[-1][1][values["name"]] = values.get("value", "")
+        elif values.get("id") in ("input-error", "kc-error-message") or "kc-feedback-text" in values.get("class", ""):
+            self._in_error = True
+
+    def handle_endtag(self, tag: str) -> None:
+        self._in_error = False
+
+    def handle_data(self, data: str) -> None:
+        if self._in_error and data.strip():
+            self.error = " ".join(f"{self.error} {data.strip()}".split())
+
+    def login_form(self) -> tuple[str, dict[str, str]] | None:
+        for action, inputs in self.forms:
+            if action and "password" in inputs:
+                return action, inputs
+        return next(((a, i) for a, i in self.forms if a), None)
+
+
+def looks_like_html(body: bytes, content_type: str = "") -> bool:
+    """ZwiftPower's way of saying "not logged in" on a JSON URL."""
+    return "html" in content_type.lower() or body.lstrip()[:1] == b"<"
+
+
+def parse_cookie_string(text: str) -> dict[str, str]:
+    """`k=v; k=v` as pasted from a browser's request headers."""
+    cookies: dict[str, str] = {}
+    for part in text.split(";"):
+        name, sep, value = part.strip().partition("=")
+        if sep and name.strip():
+            cookies[name.strip()] = value.strip()
+    return cookies
+
+
+class ZwiftPowerClient:
+    """Logged-in access to ZwiftPower's JSON; every method returns the body exactly as fetched."""
+
+    def __init__(
+        self,
+        http: PoliteClient,
+        *,
+        username: str | None = None,
+        password: SecretStr | None = None,
+        cookie: SecretStr | None = None,
+        session_file: Path | None = None,
+        max_logins: int = 1,
+    ) -> None:
+        self.http = http
+        self.username = username
+        self._password = password
+        self.session_file = session_file
+        self.max_logins = max_logins
+        self.logins = 0
+        self._generation = 0
+        self._lock = asyncio.Lock()
+        self._login_error: ZwiftPowerLoginError | None = None
+        self._host = urlsplit(http.base_url).hostname or ""
+        if cookie is not None and cookie.get_secret_value().strip():
+            self._set_cookies(parse_cookie_string(cookie.get_secret_value()))
+            self._source = "pasted cookie"
+        elif self._load_session():
+            self._source = "saved session"
+        else:
+            self._source = ""
+
+    @classmethod
+    def from_settings(
+        cls, settings: Settings, retry: RetryPolicy | None = None, counts: Counter[str] | None = None
+    ) -> ZwiftPowerClient:
+        return cls(
+            PoliteClient.for_settings(settings.zwiftpower_url, settings, retry, counts),
+            username=settings.zwiftpower_username,
+            password=settings.zwiftpower_password,
+            cookie=settings.zwiftpower_cookie,
+            session_file=Path(settings.archive_dir) / SESSION_FILE,
+        )
+
+    @property
+    def can_log_in(self) -> bool:
+        return bool(self.username and self._password and self._password.get_secret_value())
+
+    def _who(self) -> str:
+        return self.username or ("a pasted cookie" if self._source == "pasted cookie" else "(no username set)")
+
+    def _fail(self, why: str) -> ZwiftPowerLoginError:
+        self._login_error = ZwiftPowerLoginError(f"ZwiftPower login failed for {self._who()}: {why}")
+        return self._login_error
+
+    def _cookie(self, name: str) -> str | None:
+        for c in self.http.client.cookies.jar:
+            if c.name == name and self._host.endswith(c.domain.lstrip(".")):
+                return c.value
+        return None
+
+    def logged_in(self) -> bool:
+        user = self._cookie(USER_COOKIE)
+        return bool(self._cookie(SID_COOKIE)) and user is not None and user not in ANONYMOUS_USERS
+
+    async def login(self) -> None:
+        """The Zwift SSO dance: ucp.php → Keycloak form → post → back to ZwiftPower with phpBB cookies."""
+        if self._login_error is not None:
+            raise self._login_error
+        if not self.can_log_in:
+            raise self._fail(
+                "no session and no password: set TDZ_ZWIFTPOWER_USERNAME and TDZ_ZWIFTPOWER_PASSWORD "
+                "(or paste a browser cookie into TDZ_ZWIFTPOWER_COOKIE)"
+            )
+        if self.logins >= self.max_logins:
+            raise FetchFailed(LOGIN_URL, f"session lost again after {self.logins} login(s) in this run")
+        self.logins += 1
+        try:
+            page = await self.http.get(LOGIN_URL, "login")
+            if self.logged_in():  # Zwift still knew us: the redirects came straight back
+                self._logged_in()
+                return
+            form = _LoginForm()
+            form.feed(page.text)
+            found = form.login_form()
+            if found is None:
+                raise self._fail(f"no login form on the Zwift sign-in page ({page.url})")
+            action, inputs = found
+            fields = {**inputs, "username": self.username or "", "password": self._password_text()}
+            answer = await self.http.request(
+                "POST", urljoin(str(page.url), action), "login", retries=False, data=fields
+            )
+        except FetchFailed as exc:
+            raise self._fail(f"the sign-in pages did not answer ({exc.reason})") from None
+        if not self.logged_in():
+            reply = _LoginForm()
+            reply.feed(answer.text)
+            raise self._fail(reply.error or "Zwift did not accept the username and password")
+        self._logged_in()
+
+    def _logged_in(self) -> None:
+        self._generation += 1
+        self._source = "login"
+        self._save_session()
+
+    def _password_text(self) -> str:
+        return self._password.get_secret_value() if self._password else ""
+
+    async def _ensure_session(self) -> int:
+        async with self._lock:
+            if self._login_error is not None:
+                raise self._login_error
+            if not self._source and not self.logged_in() and self.can_log_in:
+                await self.login()
+            return self._generation
+
+    async def _relogin(self, seen_generation: int) -> None:
+        async with self._lock:
+            if self._login_error is not None:
+                raise self._login_error
+            if self._generation != seen_generation:
+                return
+            if not self.can_log_in:
+                why = "the pasted cookie's session has expired" if self._source == "pasted cookie" else "not logged in"
+                raise self._fail(f"{why}; set TDZ_ZWIFTPOWER_USERNAME and TDZ_ZWIFTPOWER_PASSWORD")
+            await self.login()
+
+    async def get_json(self, url: str, endpoint: str) -> bytes:
+        """A JSON body; HTML (an expired session) → one re-login and one retry."""
+        generation = await self._ensure_session()
+        response = await self.http.get(url, endpoint)
+        if not looks_like_html(response.content, response.headers.get("content-type", "")):
+            return response.content
+        await self._relogin(generation)
+        response = await self.http.get(url, endpoint)
+        if looks_like_html(response.content, response.headers.get("content-type", "")):
+            raise FetchFailed(url, "ZwiftPower answered an HTML page instead of JSON, even after a fresh login")
+        return response.content
+
+    async def event_results(self, zid: int) -> tuple[bytes, str]:
+        """Full results (`_view.json`), or the dynamic `api3` answer when the cache file is missing or empty."""
+        view = f"/cache3/results/{zid}_view.json"
+        try:
+            body = await self.get_json(view, "results_view")
+            if not _empty_data(body):
+                return body, view
+        except NotFound:
+            pass
+        api3 = f"/api3.php?do=event_results&zid={zid}"
+        return await self.get_json(api3, "event_results_api3"), api3
+
+    async def results_zwift(self, zid: int) -> bytes:
+        """The slim results, which keep riders ZwiftPower disqualified or upgraded (`dq_cat`)."""
+        return await self.get_json(f"/cache3/results/{zid}_zwift.json", "results_zwift")
+
+    async def event_sprints(self, zid: int) -> bytes:
+        return await self.get_json(f"/api3.php?do=event_sprints&zid={zid}", "event_sprints")
+
+    async def recent_results(self, days: int) -> bytes:
+        """Events with results in the last `days` days (discovery and change detection)."""
+        return await self.get_json(f"/cache3/lists/0_zwift_event_list_results_{days}.json", "event_list")
+
+    async def rider_profile(self, zwid: int) -> bytes:
+        return await self.get_json(f"/cache3/profile/{zwid}_all.json", "rider_profile")
+
+    def _set_cookies(self, cookies: dict[str, str]) -> None:
+        for name, value in cookies.items():
+            self.http.client.cookies.set(name, value, domain=self._host, path="/")
+
+    def _load_session(self) -> bool:
+        if self.session_file is None or not self.session_file.exists():
+            return False
+        try:
+            saved = json.loads(self.session_file.read_text(encoding="utf-8"))
+            if saved.get("user") != self.username or not isinstance(saved.get("cookies"), dict):
+                return False
+            self._set_cookies({str(k): str(v) for k, v in saved["cookies"].items()})
+        except (OSError, ValueError, AttributeError):
+            return False
+        return self.logged_in()
+
+    def _save_session(self) -> None:
+        if self.session_file is None:
+            return
+        cookies = {
+            c.name: c.value or ""
+            for c in self.http.client.cookies.jar
+            if self._host.endswith(c.domain.lstrip(".")) and c.name.startswith("phpbb3_")
+        }
+        body = json.dumps(
+            {"user": self.username, "saved_at": datetime.now(timezone.utc).isoformat(), "cookies": cookies}
+        )
+        self.session_file.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.session_file.with_name(self.session_file.name + ".tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(body)
+        os.chmod(tmp, 0o600)
+        os.replace(tmp, self.session_file)
+
+    async def aclose(self) -> None:
+        await self.http.aclose()
+
+
+def _empty_data(body: bytes) -> bool:
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return False
+    return isinstance(data, dict) and data.get("data") == []
