@@ -1,0 +1,367 @@
+"""The Google Sheets workbook: organiser tabs read and output tabs published with few, atomic API calls.
+
+A run costs one metadata read (cached for the run), one `values:batchGet` of every organiser tab plus the `about`
+tab, and at most three writes per publish; none when the content hash in the `about` tab is unchanged.
+
+A publish that fits in one request (`max_request_bytes`; Google refuses bodies over 10 MiB) is one
+`spreadsheets.batchUpdate`: missing tabs added with a chosen gid, every tab resized and every cell written as a
+typed `userEnteredValue` (`stringValue`, `numberValue`, `boolValue`), which the API applies all or nothing. A bigger
+one grows the tabs (1), writes RAW values padded with '' over the old extent so nothing stale survives past the new
+end (2), then shrinks the tabs and stamps the content hash (3): until the last call lands, the hash says "not
+published" and the next run writes again. Either way a rider named `=IMPORTXML(…)`, `+1` or `@x` stays text, no tab
+is ever cleared first, and no tab is deleted: Looker Studio binds each data source to a tab's gid.
+
+Structure (header notes, dropdowns, frozen header, warning-only protection, plain-text format on organiser columns)
+is added only where the metadata shows it missing.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import gspread
+import pandas as pd
+import requests
+from google.auth.exceptions import GoogleAuthError
+from gspread.urls import SPREADSHEET_BATCH_UPDATE_URL, SPREADSHEET_VALUES_BATCH_UPDATE_URL
+
+from tdz.settings import Settings
+from tdz.tables import ORGANISER_TABS, OrganiserTab, Table
+from tdz.workbook import Grid, PublishReport
+from tdz.workbook.cells import CONTENT_HASH_KEY, Cell, publish_grids
+from tdz.workbook.sheets_auth import (
+    Backoff,
+    CallCounter,
+    RetryingHTTPClient,
+    SheetsError,
+    credentials,
+    explain,
+    key_info,
+    make_client,
+)
+from tdz.workbook.sheets_requests import (
+    ABOUT_TAB,
+    Planned,
+    Tab,
+    body_size,
+    grid_props,
+    new_gid,
+    organiser_tab_requests,
+    protect,
+    quote,
+    raw_value,
+    row_data,
+)
+
+MAX_REQUEST_BYTES = 8_000_000
+"""Google refuses request bodies over 10 MiB; a publish bigger than this is written in three calls instead of one."""
+FAILURES = (gspread.exceptions.APIError, GoogleAuthError, requests.RequestException)
+
+
+class SheetPublishError(SheetsError):
+    """A publish that failed after its retries; what it meant to write is kept in `pending_path` (if given)."""
+
+    def __init__(self, message: str, pending_path: Path | None) -> None:
+        kept = f"; the tabs it meant to write are kept in {pending_path} for the next run" if pending_path else ""
+        super().__init__(message + kept)
+        self.pending_path = pending_path
+
+
+class TabNameClash(SheetsError):
+    """An output tab would land on an organiser tab: Google Sheets tab names ignore case."""
+
+
+def refuse_clashes(output_names: Iterable[str]) -> None:
+    """Refuse, before any write, an output tab that would land on an organiser tab (tab names ignore case)."""
+    organiser = {n.casefold(): n for n in ORGANISER_TABS}
+    clashes = [n for n in output_names if n.casefold() in organiser]
+    if clashes:
+        raise TabNameClash(f"output tabs {clashes} would overwrite organiser tabs "
+                           f"{[organiser[n.casefold()] for n in clashes]}: Google Sheets tab names ignore case")
+
+
+class SheetsWorkbook:
+    """The `Workbook` protocol on a Google Sheet. One instance per run: it reads the metadata once and keeps it."""
+
+    def __init__(self, settings: Settings, *, pending_path: Path | None = None, backoff: Backoff | None = None,
+                 max_request_bytes: int = MAX_REQUEST_BYTES) -> None:
+        if not settings.sheet_id:
+            raise SheetsError("TDZ_SHEET_ID is not set: paste the Sheet's URL or id")
+        info = key_info(settings)
+        self.sheet_id = settings.sheet_id
+        self.service_account: str = info["client_email"]
+        self.pending_path = pending_path
+        self.max_request_bytes = max_request_bytes
+        self._client = make_client(settings, credentials(info), backoff)
+        http = self._client.http_client
+        assert isinstance(http, RetryingHTTPClient)
+        self._http = http
+        self._tabs: dict[str, Tab] | None = None
+        self._stored_hash: str | None = None
+        self._hash_known = False
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> SheetsWorkbook:
+        """The Sheet of `settings`, keeping a failed publish in `<out_dir>/sheet-<id>.pending.json`."""
+        return cls(settings, pending_path=settings.out_dir / f"sheet-{settings.sheet_id}.pending.json")
+
+    def __repr__(self) -> str:
+        return f"SheetsWorkbook({self.location})"
+
+    @property
+    def location(self) -> str:
+        return f"https://docs.google.com/spreadsheets/d/{self.sheet_id}"
+
+    @property
+    def calls(self) -> CallCounter:
+        return self._http.counter
+
+    def _fail(self, err: Exception) -> SheetsError:
+        return SheetsError(explain(err, self.sheet_id, self.service_account))
+
+    def tabs(self) -> dict[str, Tab]:
+        """Every tab by title, from one metadata read per run."""
+        if self._tabs is None:
+            try:
+                meta = self._http.fetch_sheet_metadata(self.sheet_id)
+            except FAILURES as err:
+                raise self._fail(err) from err
+            self._tabs = {}
+            for sheet in meta.get("sheets", []):
+                p, grid = sheet["properties"], sheet["properties"].get("gridProperties", {})
+                self._tabs[p["title"]] = Tab(p["sheetId"], p["title"], grid.get("rowCount", 0),
+                                             grid.get("columnCount", 0), grid.get("frozenRowCount", 0),
+                                             any(r.get("warningOnly") for r in sheet.get("protectedRanges", [])))
+        return self._tabs
+
+    def find(self, name: str) -> Tab | None:
+        """The tab called `name`: exact first, then ignoring case as Google Sheets does for tab names."""
+        tabs = self.tabs()
+        return tabs.get(name) or next((t for t in tabs.values() if t.title.casefold() == name.casefold()), None)
+
+    def output_tab_gids(self, names: Iterable[str]) -> dict[str, int]:
+        found = {name: self.find(name) for name in names}
+        return {name: tab.gid for name, tab in found.items() if tab is not None}
+
+    def _batch_update(self, requests_: list[dict[str, Any]]) -> dict[str, Any]:
+        return self._http.batch_update(self.sheet_id, {"requests": requests_})
+
+    # --- structure ----------------------------------------------------------------------------------------------
+
+    def _structure_requests(self, tabs: Sequence[OrganiserTab], seed: Mapping[str, Grid] | None,
+                            outputs: Sequence[Table] = ()) -> tuple[list[dict[str, Any]], list[str], list[Tab]]:
+        refuse_clashes(t.name for t in outputs)
+        used = {t.gid for t in self.tabs().values()}
+        requests_: list[dict[str, Any]] = []
+        created: list[str] = []
+        new_tabs: list[Tab] = []
+        for tab in tabs:
+            found = self.find(tab.name)
+            if found is None:
+                gid = new_gid(tab.name, used)
+                added = organiser_tab_requests(tab, gid, (seed or {}).get(tab.name))
+                requests_ += added
+                created.append(tab.name)
+                rows = added[0]["addSheet"]["properties"]["gridProperties"]["rowCount"]
+                new_tabs.append(Tab(gid, tab.name, rows, len(tab.columns), 1, False))
+            elif found.frozen == 0:
+                requests_.append(grid_props(found.gid, frozen=1))
+                found.frozen = 1
+        for table in outputs:
+            if self.find(table.name) is None:
+                gid = new_gid(table.name, used)
+                requests_ += [
+                    {"addSheet": {"properties": {"sheetId": gid, "title": table.name, "gridProperties": {
+                        "rowCount": 2, "columnCount": len(table.columns), "frozenRowCount": 1}}}},
+                    protect(gid, table.name),
+                    {"updateCells": {"start": {"sheetId": gid, "rowIndex": 0, "columnIndex": 0},
+                                     "rows": [row_data(table.names)], "fields": "userEnteredValue"}}]
+                created.append(table.name)
+                new_tabs.append(Tab(gid, table.name, 2, len(table.columns), 1, True))
+        return requests_, created, new_tabs
+
+    def _apply_structure(self, tabs: Sequence[OrganiserTab], seed: Mapping[str, Grid] | None,
+                         outputs: Sequence[Table] = ()) -> list[str]:
+        requests_, created, new_tabs = self._structure_requests(tabs, seed, outputs)
+        if requests_:
+            try:
+                self._batch_update(requests_)
+            except FAILURES as err:
+                raise self._fail(err) from err
+            self.tabs().update({t.title: t for t in new_tabs})
+        return created
+
+    def ensure_organiser_tabs(self, tabs: Sequence[OrganiserTab], seed: Mapping[str, Grid] | None = None) -> list[str]:
+        """Add the missing organiser tabs (and freeze headers left unfrozen) in one write; none when all are there."""
+        return self._apply_structure(tabs, seed)
+
+    def init_sheet(self, outputs: Sequence[Table] = ()) -> list[str]:
+        """`tdz sheet init`: every organiser tab and the given output tabs (header only), in one write."""
+        return self._apply_structure(list(ORGANISER_TABS.values()), None, outputs)
+
+    # --- reads --------------------------------------------------------------------------------------------------
+
+    def read_organiser_tabs(self, tabs: Sequence[OrganiserTab]) -> dict[str, Grid]:
+        """Every organiser tab as text (FORMATTED_VALUE), plus the stored content hash, in one batch read."""
+        present = [(tab, found) for tab in tabs if (found := self.find(tab.name)) is not None]
+        about = self.find(ABOUT_TAB)
+        ranges = [quote(found.title) for _, found in present] + ([f"{quote(about.title)}!A:B"] if about else [])
+        value_ranges: list[dict[str, Any]] = []
+        if ranges:
+            try:
+                reply = self._http.values_batch_get(self.sheet_id, ranges, params={
+                    "valueRenderOption": "FORMATTED_VALUE", "majorDimension": "ROWS"})
+            except FAILURES as err:
+                raise self._fail(err) from err
+            value_ranges = reply.get("valueRanges", [])
+        if about:
+            self._remember_hash(value_ranges[-1].get("values", []) if value_ranges else [])
+        else:
+            self._remember_hash([])
+        grids = {tab.name: [list(tab.header)] for tab in tabs}
+        for (tab, _), block in zip(present, value_ranges, strict=False):
+            rows = [[str(v) for v in row] for row in block.get("values", [])]
+            width = max([len(tab.header), *(len(r) for r in rows)])
+            grids[tab.name] = [r + [""] * (width - len(r)) for r in rows] or [list(tab.header)]
+        return grids
+
+    def _remember_hash(self, about_rows: Sequence[Sequence[Any]]) -> None:
+        self._stored_hash = next((str(r[1]) for r in about_rows if len(r) > 1 and r[0] == CONTENT_HASH_KEY), None)
+        self._hash_known = True
+
+    def stored_hash(self) -> str | None:
+        """The content hash of the last publish, read from the `about` tab (no extra call after a read)."""
+        if not self._hash_known:
+            about = self.find(ABOUT_TAB)
+            rows: list[list[Any]] = []
+            if about:
+                try:
+                    reply = self._http.values_batch_get(self.sheet_id, [f"{quote(about.title)}!A:B"],
+                                                        params={"valueRenderOption": "FORMATTED_VALUE"})
+                except FAILURES as err:
+                    raise self._fail(err) from err
+                rows = (reply.get("valueRanges") or [{}])[0].get("values", [])
+            self._remember_hash(rows)
+        return self._stored_hash
+
+    # --- writes -------------------------------------------------------------------------------------------------
+
+    def publish(self, tables: Mapping[str, pd.DataFrame]) -> PublishReport:
+        """Replace every output tab whole, in one atomic write; nothing when the content hash is unchanged."""
+        grids, digest = publish_grids(tables)
+        return self.publish_grids(grids, digest)
+
+    def publish_pending(self) -> PublishReport | None:
+        """Publish what a failed run kept in the pending file, if there is one."""
+        if self.pending_path is None or not self.pending_path.exists():
+            return None
+        kept = json.loads(self.pending_path.read_text(encoding="utf-8"))
+        return self.publish_grids(kept["tabs"], kept["content_hash"])
+
+    def publish_grids(self, grids: Mapping[str, list[list[Cell]]], digest: str) -> PublishReport:
+        refuse_clashes(grids)
+        reads, writes = self.calls.reads, self.calls.writes
+        report = PublishReport(location=self.location)
+        try:
+            unchanged = self.stored_hash() == digest and all(self.find(n) for n in grids)
+            if not unchanged:
+                planned = self._write(self._plan(grids), digest)
+        except (SheetsError, *FAILURES) as err:
+            self._keep_pending(grids, digest)
+            message = str(err) if isinstance(err, SheetsError) else explain(err, self.sheet_id, self.service_account)
+            raise SheetPublishError(f"publish to {self.location} failed: {message}", self.pending_path) from err
+        if unchanged:
+            report.tabs_unchanged = list(grids)
+        else:
+            self.tabs().update({t.title: t for t in planned})
+            self._stored_hash = digest
+            report.tabs_written = list(grids)
+        if self.pending_path is not None:
+            self.pending_path.unlink(missing_ok=True)
+        report.read_calls, report.write_calls = self.calls.reads - reads, self.calls.writes - writes
+        return report
+
+    def _plan(self, grids: Mapping[str, list[list[Cell]]]) -> list[Planned]:
+        used = {t.gid for t in self.tabs().values()}
+        plan = []
+        for name, grid in grids.items():
+            old = self.find(name)
+            width = max(1, *(len(r) for r in grid)) if grid else 1
+            height = max(len(grid), (old.frozen if old else 1) + 1)
+            gid = old.gid if old else new_gid(name, used)
+            plan.append(Planned(grid, old, Tab(gid, old.title if old else name, height, width, max(1, old.frozen if old
+                                                                                                    else 1), True)))
+        return plan
+
+    def _post(self, url: str, body: Mapping[str, Any]) -> Any:
+        data = json.dumps(body, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
+        return self._http.request("post", url, data=data, headers={"Content-Type": "application/json"}).json()
+
+    def _write(self, plan: list[Planned], digest: str) -> list[Tab]:
+        """One atomic batchUpdate when it fits in `max_request_bytes`; else grow, write RAW values, shrink + hash."""
+        requests_: list[dict[str, Any]] = []
+        for p in plan:
+            requests_ += p.structure(grow=False)
+            requests_.append({"updateCells": {
+                "range": {"sheetId": p.new.gid, "startRowIndex": 0, "endRowIndex": p.new.rows, "startColumnIndex": 0,
+                          "endColumnIndex": p.new.cols},
+                "rows": [row_data(r) for r in p.grid], "fields": "userEnteredValue"}})
+        if body_size({"requests": requests_}) <= self.max_request_bytes:
+            self._post(SPREADSHEET_BATCH_UPDATE_URL % self.sheet_id, {"requests": requests_})
+            return [p.new for p in plan]
+        grow = [r for p in plan for r in p.structure(grow=True)]
+        if grow:
+            self._post(SPREADSHEET_BATCH_UPDATE_URL % self.sheet_id, {"requests": grow})
+        for data in self._value_calls(plan):
+            self._post(SPREADSHEET_VALUES_BATCH_UPDATE_URL % self.sheet_id, {"valueInputOption": "RAW", "data": data})
+        finish = [grid_props(p.new.gid, rows=p.new.rows, cols=p.new.cols) for p in plan
+                  if (p.new.rows, p.new.cols) != p.grown]
+        finish += [{"updateCells": {"start": {"sheetId": p.new.gid, "rowIndex": p.hash_row, "columnIndex": 1},
+                                    "rows": [row_data([digest])], "fields": "userEnteredValue"}}
+                   for p in plan if p.hash_row is not None]
+        if finish:
+            self._post(SPREADSHEET_BATCH_UPDATE_URL % self.sheet_id, {"requests": finish})
+        return [p.new for p in plan]
+
+    def _value_calls(self, plan: list[Planned]) -> list[list[dict[str, Any]]]:
+        """Every tab's new grid as RAW values padded with '' over the old extent (clearing what lies past the new
+        end), the content hash left blank until the last call; split into calls under `max_request_bytes`."""
+        budget = int(self.max_request_bytes * 0.95)
+        calls: list[list[dict[str, Any]]] = [[]]
+        size = 0
+        for p in plan:
+            rows, cols = p.grown
+            values = [[raw_value(v) for v in r] + [""] * (cols - len(r)) for r in p.grid]
+            values += [[""] * cols for _ in range(rows - len(values))]
+            if p.hash_row is not None:
+                values[p.hash_row][1] = ""
+            first, piece = 0, []
+            for index, row in enumerate(values):
+                cost = body_size(row) + 1
+                if size + cost > budget and (piece or calls[-1]):
+                    if piece:
+                        calls[-1].append({"range": f"{quote(p.new.title)}!A{first + 1}", "values": piece})
+                    calls.append([])
+                    first, piece, size = index, [], 0
+                piece.append(row)
+                size += cost
+            if piece:
+                calls[-1].append({"range": f"{quote(p.new.title)}!A{first + 1}", "values": piece})
+        return [c for c in calls if c]
+
+    def _keep_pending(self, grids: Mapping[str, list[list[Cell]]], digest: str) -> None:
+        if self.pending_path is None:
+            return
+        self.pending_path.parent.mkdir(parents=True, exist_ok=True)
+        kept = {"sheet_id": self.sheet_id, "content_hash": digest, "saved_at": datetime.now(UTC).isoformat(),
+                "tabs": grids}
+        fd, tmp = tempfile.mkstemp(dir=self.pending_path.parent, suffix=".tmp")
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            json.dump(kept, out, ensure_ascii=False)
+        os.replace(tmp, self.pending_path)

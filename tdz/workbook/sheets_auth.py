@@ -1,0 +1,224 @@
+"""Reaching a Google Sheet: the service-account key, the gspread client, retries, and `check_sheet`.
+
+The key comes from `TDZ_GOOGLE_SERVICE_ACCOUNT_JSON` (the key's JSON text) or `TDZ_GOOGLE_SERVICE_ACCOUNT_FILE`.
+gspread builds its URLs from a fixed `https://sheets.googleapis.com`; the session given to its public constructor
+rewrites that prefix to `settings.sheets_api_url`, so tests and proxies reach the same code path as production.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import gspread
+import requests
+from google.auth.exceptions import GoogleAuthError, RefreshError
+from google.auth.transport.requests import AuthorizedSession
+from google.oauth2.service_account import Credentials
+
+from tdz.settings import Settings
+from tdz.tables import ORGANISER_TABS
+
+SCOPES = ("https://www.googleapis.com/auth/spreadsheets",)
+GOOGLE_SHEETS_URL = "https://sheets.googleapis.com"
+RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
+KEY_HELP = "create a JSON key in Google Cloud console → IAM & Admin → Service accounts → Keys"
+
+
+class SheetsError(RuntimeError):
+    """The Sheet cannot be used; the message says what to do about it."""
+
+
+class SheetKeyError(SheetsError):
+    """The service-account key is missing, unreadable, or refused by Google."""
+
+
+@dataclass(frozen=True)
+class Backoff:
+    """Retries of one request on 429/5xx and dropped connections: exponential, capped, with full jitter."""
+
+    retries: int = 5
+    base_seconds: float = 1.0
+    cap_seconds: float = 32.0
+    sleep: Callable[[float], None] = time.sleep
+
+    def delay(self, attempt: int, retry_after: str | None = None) -> float:
+        ceiling = min(self.cap_seconds, self.base_seconds * 2**attempt)
+        if retry_after and retry_after.isdigit():
+            return min(self.cap_seconds, float(retry_after))
+        return random.uniform(ceiling / 2, ceiling)
+
+
+@dataclass
+class CallCounter:
+    """HTTP requests sent to the Sheets API (every attempt counts against Google's per-minute quota)."""
+
+    reads: int = 0
+    writes: int = 0
+    retries: int = 0
+    log: list[str] = field(default_factory=list)
+
+
+class RetryingHTTPClient(gspread.HTTPClient):
+    """gspread's HTTP client with bounded backoff; `backoff` and `counter` are set after construction."""
+
+    backoff: Backoff = Backoff()
+    counter: CallCounter
+
+    def request(self, method: str, endpoint: str, *args: Any, **kwargs: Any) -> requests.Response:
+        counter = getattr(self, "counter", None) or CallCounter()
+        self.counter = counter
+        attempt = 0
+        while True:
+            if method.lower() == "get":
+                counter.reads += 1
+            else:
+                counter.writes += 1
+            counter.log.append(f"{method.upper()} {endpoint}")
+            try:
+                return super().request(method, endpoint, *args, **kwargs)
+            except gspread.exceptions.APIError as err:
+                status = err.response.status_code
+                if status not in RETRY_STATUSES or attempt >= self.backoff.retries:
+                    raise
+                wait = self.backoff.delay(attempt, err.response.headers.get("Retry-After"))
+            except (requests.ConnectionError, requests.Timeout):
+                if attempt >= self.backoff.retries:
+                    raise
+                wait = self.backoff.delay(attempt)
+            counter.retries += 1
+            attempt += 1
+            self.backoff.sleep(wait)
+
+
+class RebasedSession(AuthorizedSession):
+    """An authorized session that sends `https://sheets.googleapis.com/...` to `api_url` instead."""
+
+    def __init__(self, credentials: Credentials, api_url: str) -> None:
+        super().__init__(credentials)
+        self.api_url = api_url.rstrip("/")
+
+    def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> requests.Response:  # type: ignore[override]
+        if url.startswith(GOOGLE_SHEETS_URL) and self.api_url != GOOGLE_SHEETS_URL:
+            url = self.api_url + url[len(GOOGLE_SHEETS_URL):]
+        return super().request(method, url, *args, **kwargs)
+
+
+def key_info(settings: Settings) -> dict[str, Any]:
+    """The service-account key as a dict, from the JSON setting or the file; `SheetKeyError` says what is wrong."""
+    if settings.google_service_account_json is not None:
+        text, origin = settings.google_service_account_json.get_secret_value(), "TDZ_GOOGLE_SERVICE_ACCOUNT_JSON"
+    elif settings.google_service_account_file is not None:
+        path = settings.google_service_account_file
+        origin = str(path)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except OSError as err:
+            raise SheetKeyError(f"bad key: cannot read the service-account key file {path} ({err.strerror})") from None
+    else:
+        raise SheetKeyError("no service-account key: set TDZ_GOOGLE_SERVICE_ACCOUNT_FILE (a path) or "
+                        f"TDZ_GOOGLE_SERVICE_ACCOUNT_JSON (the key's JSON); {KEY_HELP}")
+    try:
+        info = json.loads(text)
+    except ValueError as err:
+        raise SheetKeyError(f"bad key: {origin} is not JSON ({err.msg} at line {err.lineno}); {KEY_HELP}") from None
+    if not isinstance(info, dict) or info.get("type") != "service_account":
+        raise SheetKeyError(f"bad key: {origin} is not a service-account key (\"type\": \"service_account\"); {KEY_HELP}")
+    missing = [k for k in ("client_email", "private_key", "token_uri") if not info.get(k)]
+    if missing:
+        raise SheetKeyError(f"bad key: {origin} lacks {', '.join(missing)}; {KEY_HELP}")
+    return info
+
+
+def credentials(info: Mapping[str, Any]) -> Credentials:
+    try:
+        return Credentials.from_service_account_info(dict(info), scopes=list(SCOPES))
+    except (ValueError, GoogleAuthError) as err:
+        raise SheetKeyError(f"bad key: the private_key of {info.get('client_email')} cannot be read ({err}); "
+                        f"{KEY_HELP}") from None
+
+
+def make_client(settings: Settings, creds: Credentials, backoff: Backoff | None = None) -> gspread.Client:
+    """The real gspread client, pointed at `settings.sheets_api_url`, with bounded retries."""
+    client = gspread.Client(creds, session=RebasedSession(creds, settings.sheets_api_url),
+                            http_client=RetryingHTTPClient)
+    http = client.http_client
+    assert isinstance(http, RetryingHTTPClient)
+    http.backoff = backoff or Backoff(retries=settings.max_retries)
+    http.counter = CallCounter()
+    client.set_timeout(settings.request_timeout_seconds)
+    return client
+
+
+def explain(err: Exception, sheet_id: str, email: str) -> str:
+    """One sentence saying what went wrong talking to the Sheet and what to do."""
+    if isinstance(err, RefreshError):
+        detail = err.args[0] if err.args else err
+        return (f"bad key: Google refused the key of {email} ({detail}); the key may have been deleted or "
+                f"revoked: {KEY_HELP}")
+    if isinstance(err, gspread.exceptions.APIError):
+        status = err.response.status_code
+        if status == 404:
+            return f"Sheet {sheet_id} not found: check TDZ_SHEET_ID (the Sheet's id or its full URL)"
+        if status == 403:
+            return f"share the Sheet with {email} as Editor (Share → add the address → Editor)"
+        if status == 401:
+            return f"bad key: Google did not accept the access token of {email}; {KEY_HELP}"
+        if status == 429:
+            return "Google Sheets quota exceeded (60 writes per minute per service account); try again in a minute"
+        return f"Google Sheets API error {status}: {err.error.get('message', '')}"
+    if isinstance(err, requests.RequestException):
+        return f"cannot reach the Google Sheets API ({type(err).__name__}: {err})"
+    return f"{type(err).__name__}: {err}"
+
+
+@dataclass
+class SheetCheck:
+    """What `tdz sheet check` found: `problems` empty means tdz can read and write the Sheet."""
+
+    problems: list[str] = field(default_factory=list)
+    service_account: str = ""
+    title: str = ""
+    tabs: list[str] = field(default_factory=list)
+    missing_organiser_tabs: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def check_sheet(settings: Settings, *, write_probe: bool = True) -> SheetCheck:
+    """Key, Sheet id and sharing, checked in that order; stops at the first thing that is wrong.
+
+    With `write_probe`, a no-op write (the Sheet's title set to itself) proves Editor access: a Viewer share
+    reads fine and would only fail at the first publish.
+    """
+    result = SheetCheck()
+    if not settings.sheet_id:
+        result.problems.append("TDZ_SHEET_ID is not set: paste the Sheet's URL or id")
+        return result
+    try:
+        info = key_info(settings)
+        result.service_account = info["client_email"]
+        client = make_client(settings, credentials(info), Backoff(retries=1, base_seconds=0.5))
+    except SheetsError as err:
+        result.problems.append(str(err))
+        return result
+    try:
+        meta = client.http_client.fetch_sheet_metadata(settings.sheet_id)
+        sheets = meta.get("sheets", [])
+        result.title = meta.get("properties", {}).get("title", "")
+        result.tabs = [s["properties"]["title"] for s in sheets]
+        if write_probe:
+            client.http_client.batch_update(settings.sheet_id, {"requests": [{"updateSpreadsheetProperties": {
+                "properties": {"title": result.title}, "fields": "title"}}]})
+    except (gspread.exceptions.APIError, GoogleAuthError, requests.RequestException) as err:
+        result.problems.append(explain(err, settings.sheet_id, result.service_account))
+        return result
+    folded = {t.casefold() for t in result.tabs}
+    result.missing_organiser_tabs = [n for n in ORGANISER_TABS if n.casefold() not in folded]
+    return result
