@@ -9,9 +9,10 @@ course as the season's `[discovery]` table says:
   `outside_window_points` otherwise;
 - each penalised word in the title adds its (negative) points.
 
-An event goes to the course of its stage that scores it best (the first course on a tie), candidates scoring
-`min_score` or less are dropped, and the best `max_events` per stage are kept. They come back as Events-tab rows
-with status `suggested` and the score and its parts in `note`. Everything here is pure: no I/O.
+An event is scored against each course of its stage and keeps its best score; candidates scoring `min_score` or
+less are dropped, and the best `max_events` per stage are kept. They come back as Events-tab rows for the stage
+(every course of it: courses of one stage share events and are told apart by pen) with status `suggested` and the
+score and its parts in `note`. Everything here is pure: no I/O.
 """
 
 from __future__ import annotations
@@ -22,25 +23,12 @@ import json
 import re
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timezone
-from typing import Literal
 
 from pydantic import BaseModel
 
+from tdz.organiser import EventListing
 from tdz.problems import Problem
 from tdz.season import Discovery, Round, Season, Window
-
-EventStatus = Literal["confirmed", "suggested", "excluded"]
-STATUSES: tuple[EventStatus, ...] = ("confirmed", "suggested", "excluded")
-
-
-class EventRow(BaseModel):
-    """One Events-tab row: this event counts (or not) for this round or stage course."""
-
-    event_id: int
-    round: str
-    status: EventStatus = "confirmed"
-    note: str = ""
-
 
 class ListedEvent(BaseModel):
     """One row of ZwiftPower's recent-results list. `fingerprint` changes whenever the row does."""
@@ -128,7 +116,7 @@ def discover(
     *,
     known_event_ids: Iterable[int] = (),
     min_score: float = 0.0,
-) -> list[EventRow]:
+) -> list[EventListing]:
     """Suggested Events-tab rows for `rounds`, best first per stage; events already in the tab are left out."""
     rules = season.discovery
     if rules is None or not rounds:
@@ -147,44 +135,12 @@ def discover(
     by_stage: dict[str, list[tuple[float, Round, str, ListedEvent]]] = {}
     for candidate in best.values():
         by_stage.setdefault(candidate[1].stage, []).append(candidate)
-    rows: list[EventRow] = []
-    for stage_candidates in by_stage.values():
+    rows: list[EventListing] = []
+    for stage, stage_candidates in by_stage.items():
         stage_candidates.sort(key=lambda c: (-c[0], c[3].start or datetime.max.replace(tzinfo=timezone.utc),
                                              c[3].event_id))
-        for score, round_, note, event in stage_candidates[: rules.max_events]:
-            rows.append(EventRow(event_id=event.event_id, round=round_.id, status="suggested", note=note))
+        courses = tuple(r.id for r in season.rounds if r.stage == stage)
+        for _score, _round, note, event in stage_candidates[: rules.max_events]:
+            rows.append(EventListing(event_id=event.event_id, round=stage, round_ids=courses, status="suggested",
+                                     note=note))
     return rows
-
-
-def events_from_grid(grid: Sequence[Sequence[str]], season: Season) -> tuple[list[EventRow], list[Problem]]:
-    """The Events tab (header row first, every cell text) → rows; a bad row becomes a problem, the rest go on.
-
-    An empty status means `confirmed` (an organiser typing an id means it counts).
-    """
-    if not grid:
-        return [], []
-    header = [cell.strip().lower() for cell in grid[0]]
-    rounds = {r.id for r in season.rounds}
-    rows: list[EventRow] = []
-    problems: list[Problem] = []
-    for number, cells in enumerate(grid[1:], start=2):
-        cell = {name: (cells[i].strip() if i < len(cells) else "") for i, name in enumerate(header)}
-        if not any(cell.values()):
-            continue
-        where = {"source": "Events", "row": number}
-        in_url = re.search(r"zid=(\d+)", cell.get("event_id", ""))
-        event_id = in_url.group(1) if in_url else cell.get("event_id", "")
-        status = (cell.get("status") or "confirmed").lower()
-        if not event_id.isdigit():
-            problems.append(Problem(**where, column="event_id", value=cell.get("event_id", ""),
-                                    why="not a Zwift event id (digits only)"))
-        elif cell.get("round", "") not in rounds:
-            problems.append(Problem(**where, column="round", value=cell.get("round", ""),
-                                    why=f"no such round in the season file; use one of {sorted(rounds)}"))
-        elif status not in STATUSES:
-            problems.append(Problem(**where, column="status", value=cell.get("status", ""),
-                                    why=f"status must be one of {', '.join(STATUSES)}"))
-        else:
-            rows.append(EventRow(event_id=int(event_id), round=cell["round"], status=status,  # type: ignore[arg-type]
-                                 note=cell.get("note", "")))
-    return rows, problems

@@ -34,7 +34,8 @@ from pathlib import Path
 from pydantic import BaseModel, Field
 
 from tdz.archive import Archive, ArchiveRefused, PayloadKind
-from tdz.discovery import EventRow, ListedEvent, discover, parse_event_list
+from tdz.discovery import ListedEvent, discover, parse_event_list
+from tdz.organiser import EventListing
 from tdz.problems import Problem
 from tdz.season import Season
 from tdz.settings import Settings
@@ -70,7 +71,7 @@ class FetchReport(BaseModel):
     unchanged: list[int] = Field(default_factory=list, description="Fetched again, identical to the archive.")
     skipped: dict[int, str] = Field(default_factory=dict, description="Event → why it was not fetched.")
     failed: list[FetchFailure] = Field(default_factory=list)
-    suggestions: list[EventRow] = Field(default_factory=list, description="New Events-tab rows from discovery.")
+    suggestions: list[EventListing] = Field(default_factory=list, description="New Events-tab rows from discovery.")
     problems: list[Problem] = Field(default_factory=list)
     login_error: str = ""
     seconds: float = 0.0
@@ -107,14 +108,15 @@ def final_rounds(season: Season, now: datetime) -> set[str]:
 
 
 def counted_events(
-    season: Season, rows: Sequence[EventRow], count_suggestions: bool
+    season: Season, rows: Sequence[EventListing], count_suggestions: bool
 ) -> tuple[dict[int, list[str]], dict[int, str]]:
     """Event → the rounds it counts for, and event → why it does not count (excluded, unconfirmed)."""
-    excluded = {(r.event_id, r.round) for r in rows if r.status == "excluded"}
+    every_round = tuple(r.id for r in season.rounds)
+    excluded = {(r.event_id, rid) for r in rows if r.status == "excluded" for rid in r.round_ids or every_round}
     counted: dict[int, list[str]] = {}
     left_out: dict[int, str] = {}
     listed = [(e, r.id, "confirmed") for r in season.rounds for e in r.events]
-    listed += [(row.event_id, row.round, row.status) for row in rows]
+    listed += [(row.event_id, rid, row.status) for row in rows for rid in row.round_ids or every_round]
     for event_id, round_id, status in listed:
         if status == "excluded" or (event_id, round_id) in excluded:
             left_out.setdefault(event_id, f"excluded by the organiser for round {round_id}")
@@ -129,7 +131,7 @@ def counted_events(
 
 def plan_fetch(
     season: Season,
-    rows: Sequence[EventRow],
+    rows: Sequence[EventListing],
     archive: Archive,
     *,
     is_final: Callable[[str], bool],
@@ -264,12 +266,12 @@ class _Run:
 async def fetch_season_async(
     season: Season,
     settings: Settings,
-    rows: Sequence[EventRow] = (),
+    rows: Sequence[EventListing] = (),
     *,
     is_final: Callable[[str], bool] | None = None,
     event_id: int | None = None,
     round_id: str | None = None,
-    count_suggestions: bool = False,
+    count_suggestions: bool | None = None,
     refetch_after: timedelta = DEFAULT_REFETCH_AFTER,
     force: bool = False,
     now: datetime | None = None,
@@ -282,6 +284,8 @@ async def fetch_season_async(
     now = now or datetime.now(timezone.utc)
     if is_final is None:
         is_final = final_rounds(season, now).__contains__
+    if count_suggestions is None:
+        count_suggestions = season.discovery.count_suggested if season.discovery else False
     mode = f"event {event_id}" if event_id is not None else f"round {round_id}" if round_id else "season"
     report = FetchReport(mode=mode)
     counts: Counter[str] = Counter()
@@ -327,7 +331,7 @@ async def fetch_season_async(
     return report
 
 
-def fetch_season(season: Season, settings: Settings, rows: Sequence[EventRow] = (), **options: object) -> FetchReport:
+def fetch_season(season: Season, settings: Settings, rows: Sequence[EventListing] = (), **options: object) -> FetchReport:
     """`fetch_season_async` for synchronous callers (the CLI, a Prefect task); same keyword options."""
     return asyncio.run(fetch_season_async(season, settings, rows, **options))  # type: ignore[arg-type]
 
@@ -345,10 +349,11 @@ async def _recent_results(zp: ZwiftPowerClient, season: Season, report: FetchRep
 
 
 def _suggest(
-    season: Season, rows: Sequence[EventRow], listed: Iterable[ListedEvent], now: datetime, round_id: str | None
-) -> list[EventRow]:
+    season: Season, rows: Sequence[EventListing], listed: Iterable[ListedEvent], now: datetime, round_id: str | None
+) -> list[EventListing]:
     """Discovery for opened rounds that have no confirmed event (from the tab or the season file)."""
-    confirmed = {r.round for r in rows if r.status == "confirmed"} | {r.id for r in season.rounds if r.events}
+    confirmed = {rid for r in rows if r.status == "confirmed" for rid in r.round_ids}
+    confirmed |= {r.id for r in season.rounds if r.events}
     rounds = [
         r for r in season.rounds
         if r.opens <= now and r.id not in confirmed and (round_id is None or r.id == round_id)

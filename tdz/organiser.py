@@ -37,18 +37,35 @@ def parse_rider_id(text: str) -> int:
     return int(value)
 
 
+_ZID_IN_URL = re.compile(r"[?&]zid=(\d+)")
+
+
 def parse_event_id(text: str) -> int:
+    """An event id, or a pasted ZwiftPower event URL holding `zid=<id>`."""
     value = text.strip()
+    in_url = _ZID_IN_URL.search(value)
+    if in_url:
+        return int(in_url.group(1))
     if not value.isdigit():
         raise ValueError("an event id is the number in the event's ZwiftPower URL (zid=…)")
     return int(value)
 
 
+EventStatus = Literal["confirmed", "suggested", "excluded"]
+
+
 class EventListing(BaseModel):
+    """One Events-tab row: this event counts (or not) for a round, or for every course of a stage."""
+
     event_id: int
-    round_ids: tuple[str, ...] = Field(description="Rounds it counts for; empty when excluded.")
-    status: Literal["confirmed", "suggested", "excluded"]
-    row: int
+    round: str = Field("", description="The round or stage as typed (a stage names all its courses).")
+    round_ids: tuple[str, ...] = Field((), description="Rounds it counts for; empty = every round (excluded rows).")
+    status: EventStatus = "confirmed"
+    note: str = ""
+    row: int | None = Field(None, description="Row in the Events tab; None for discovery suggestions not yet written.")
+
+    def tab_row(self) -> list[str]:
+        return [str(self.event_id), self.round, self.status, self.note]
 
 
 class RiderEntry(BaseModel):
@@ -160,7 +177,8 @@ def _events(season: Season, reader: _TabReader) -> list[EventListing]:
             reader.flag(row, "event_id", values["event_id"], f"duplicate of row {seen[key]}")
             continue
         seen[key] = row
-        out.append(EventListing(event_id=event_id, round_ids=rounds, status=status, row=row))
+        out.append(EventListing(event_id=event_id, round=values.get("round", ""), round_ids=rounds, status=status,
+                                note=values.get("note", ""), row=row))
     return out
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tdz.discovery import EventRow, ListedEvent, discover, events_from_grid, parse_event_list, score_candidate
+from tdz.discovery import ListedEvent, discover, parse_event_list, score_candidate
 from tdz.season import Season, load_season
 
 SEASONS = Path(__file__).resolve().parent.parent / "seasons"
@@ -60,7 +60,7 @@ def test_makeup_week_counts_as_in_window(kwcc: Season) -> None:
     assert scored is not None and scored[0] == 2 + 3
 
 
-def test_discover_picks_the_course_by_route_and_keeps_the_best_per_stage(kwcc: Season) -> None:
+def test_discover_suggests_the_whole_stage_for_courses_that_share_events(kwcc: Season) -> None:
     stage_3 = [kwcc.round("3.1"), kwcc.round("3.2")]
     events = [
         listed(31, "Tour de Zwift Stage 3: Yorkshire Double Loop", at(20)),
@@ -70,8 +70,10 @@ def test_discover_picks_the_course_by_route_and_keeps_the_best_per_stage(kwcc: S
         listed(35, "Tour de Zwift Stage 3: BRAE-k Fast", at(22)),
     ]
     rows = discover(kwcc, events, stage_3, known_event_ids={35})
-    assert [(r.event_id, r.round, r.status) for r in rows] == [
-        (31, "3.1", "suggested"), (32, "3.2", "suggested"), (34, "3.1", "suggested"),
+    # Both courses of stage 3 ride the same events (told apart by pen), so a suggestion names the stage.
+    assert [(r.event_id, r.round, r.round_ids, r.status) for r in rows] == [
+        (31, "3", ("3.1", "3.2"), "suggested"), (32, "3", ("3.1", "3.2"), "suggested"),
+        (34, "3", ("3.1", "3.2"), "suggested"),
     ]
     assert rows[0].note.startswith("discovery score 10")
 
@@ -114,24 +116,3 @@ def test_parse_event_list_unescapes_titles_and_fingerprints_rows() -> None:
 def test_parse_event_list_bad_bodies_are_problems(body: bytes) -> None:
     events, problems = parse_event_list(body)
     assert events == [] and len(problems) == 1 and problems[0].source == "zwiftpower"
-
-
-def test_events_tab_grid_to_rows(kwcc: Season) -> None:
-    grid = [
-        ["event_id", "round", "status", "note"],
-        ["5188741", "1", "confirmed", ""],
-        ["https://zwiftpower.com/events.php?zid=5188742", "3.2", "", "pasted a link"],
-        ["", "", "", ""],
-        ["51887x", "1", "confirmed", ""],
-        ["5188743", "9", "confirmed", ""],
-        ["5188744", "2", "maybe", ""],
-        ["5188745", "2", "Excluded", ""],
-    ]
-    rows, problems = events_from_grid(grid, kwcc)
-    assert rows == [
-        EventRow(event_id=5188741, round="1"),
-        EventRow(event_id=5188742, round="3.2", note="pasted a link"),
-        EventRow(event_id=5188745, round="2", status="excluded"),
-    ]
-    assert [(p.row, p.column) for p in problems] == [(5, "event_id"), (6, "round"), (7, "status")]
-    assert all(p.source == "Events" for p in problems)

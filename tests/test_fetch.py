@@ -10,7 +10,7 @@ import pytest
 from pydantic import SecretStr
 
 from tdz.archive import Archive
-from tdz.discovery import EventRow
+from tdz.organiser import EventListing
 from tdz.fetch import FetchReport, fetch_season, final_rounds
 from tdz.season import Season, load_season
 from tdz.settings import Settings
@@ -25,10 +25,10 @@ FAST = RetryPolicy(max_retries=2, backoff_base_seconds=0.001, backoff_max_second
 RESULT_ENDPOINTS = ("results_view", "event_results_api3", "results_zwift", "event_sprints")
 
 ROWS = [
-    EventRow(event_id=6001, round="1"),
-    EventRow(event_id=6002, round="1"),
-    EventRow(event_id=6003, round="1", status="excluded"),
-    EventRow(event_id=6009, round="4"),
+    EventListing(event_id=6001, round="1", round_ids=("1",)),
+    EventListing(event_id=6002, round="1", round_ids=("1",)),
+    EventListing(event_id=6003, round="1", round_ids=("1",), status="excluded"),
+    EventListing(event_id=6009, round="4", round_ids=("4",)),
 ]
 
 
@@ -109,7 +109,7 @@ def test_first_run_fetches_all_then_a_rerun_fetches_nothing(
     settings = settings_for(zp, api, tmp_path)
     first = fetch(season, settings)
     assert first.fetched == [6001, 6002, 6101]
-    assert [(s.event_id, s.round, s.status) for s in first.suggestions] == [(6101, "2", "suggested")]
+    assert [(s.event_id, s.round_ids, s.status) for s in first.suggestions] == [(6101, ("2",), "suggested")]
     assert first.suggestions[0].note.startswith("discovery score 10")
     assert first.skipped[6003].startswith("excluded") and first.skipped[6009] == "round not open yet"
     assert first.failed == [] and first.logins == 1 and zp.logins() == 1
@@ -138,11 +138,13 @@ def test_first_run_fetches_all_then_a_rerun_fetches_nothing(
     assert "0 changed" in again.summary() and "| 6101 | 2 |" in first.to_markdown()
 
 
-def test_suggestions_wait_for_the_organiser_unless_told(
+def test_suggestions_wait_for_the_organiser_when_the_season_says_so(
     season: Season, zp: FakeZwiftPower, api: FakeZwiftApi, tmp_path: Path
 ) -> None:
-    typo = EventRow(event_id=6010, round="99")
-    report = fetch_season(season, settings_for(zp, api, tmp_path), [*ROWS, typo], now=NOW, retry=FAST)
+    assert season.discovery is not None
+    waits = season.model_copy(update={"discovery": season.discovery.model_copy(update={"count_suggested": False})})
+    typo = EventListing(event_id=6010, round="99", round_ids=("99",))
+    report = fetch_season(waits, settings_for(zp, api, tmp_path), [*ROWS, typo], now=NOW, retry=FAST)
     assert report.fetched == [6001, 6002]
     assert report.skipped[6010] == "round 99 is not in the season file"
     assert report.skipped[6101] == "suggested by discovery, not confirmed yet"

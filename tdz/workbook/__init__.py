@@ -43,6 +43,10 @@ class Workbook(Protocol):
         """Every organiser tab as a text grid; a missing tab reads as just its header."""
         ...
 
+    def append_organiser_rows(self, tab: OrganiserTab, rows: Sequence[Sequence[str]]) -> None:
+        """Add rows as text below the tab's last row (discovery's suggestions in the Events tab); one write."""
+        ...
+
     def publish(self, tables: Mapping[str, pd.DataFrame]) -> PublishReport:
         """Replace each named output tab whole with the frame (header row + rows)."""
         ...

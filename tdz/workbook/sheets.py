@@ -205,6 +205,20 @@ class SheetsWorkbook:
         """`tdz sheet init`: every organiser tab and the given output tabs (header only), in one write."""
         return self._apply_structure(list(ORGANISER_TABS.values()), None, outputs)
 
+    def append_organiser_rows(self, tab: OrganiserTab, rows: Sequence[Sequence[str]]) -> None:
+        """Rows as text below the tab's last row, in one batchUpdate (appendCells); nothing when there are none."""
+        if not rows:
+            return
+        self.ensure_organiser_tabs([tab])
+        found = self.find(tab.name)
+        assert found is not None
+        request = {"appendCells": {"sheetId": found.gid, "rows": [row_data(list(r)) for r in rows],
+                                   "fields": "userEnteredValue"}}
+        try:
+            self._batch_update([request])
+        except FAILURES as err:
+            raise self._fail(err) from err
+
     # --- reads --------------------------------------------------------------------------------------------------
 
     def read_organiser_tabs(self, tabs: Sequence[OrganiserTab]) -> dict[str, Grid]:

@@ -272,6 +272,21 @@ class XlsxWorkbook:
         self._save(book)
         return [t.name for t in missing]
 
+    def append_organiser_rows(self, tab: OrganiserTab, rows: Sequence[Sequence[str]]) -> None:
+        """Rows as text below the tab's last filled row, saved atomically; nothing when there are none."""
+        if not rows:
+            return
+        self.ensure_organiser_tabs([tab])
+        book = self._load_or_new()
+        name = _find(book.sheetnames, tab.name)
+        assert name is not None
+        sheet = book[name]
+        last = max((r for (r, _c) in _filled_cells(sheet)), default=1)
+        for offset, row in enumerate(rows, start=1):
+            for column, value in enumerate(row, start=1):
+                _put(sheet, last + offset, column, str(value))
+        self._save(book)
+
     def read_organiser_tabs(self, tabs: Sequence[OrganiserTab]) -> dict[str, Grid]:
         """Every organiser tab as a rectangular text grid; a missing or empty tab reads as just its header.
 

@@ -517,6 +517,18 @@ class FakeSheetsAPI:
                 if "range" in spec or c - c0 < len(values):
                     self._set_cell(sheet, (r, c), values[c - c0] if c - c0 < len(values) else {}, fields)
 
+    def _req_appendCells(self, book: Spreadsheet, spec: dict[str, Any]) -> None:
+        """Rows after the last row holding data, growing the grid as the real API does."""
+        sheet = book.by_id(spec["sheetId"])
+        filled = [r for (r, _), cell in sheet.cells.items() if "v" in cell or "f" in cell]
+        start = max(filled, default=-1) + 1
+        rows = spec.get("rows", [])
+        sheet.rows = max(sheet.rows, start + len(rows))
+        width = max((len(r.get("values", [])) for r in rows), default=0)
+        sheet.cols = max(sheet.cols, width)
+        self._req_updateCells(book, {"rows": rows, "fields": spec["fields"],
+                                     "start": {"sheetId": sheet.sheet_id, "rowIndex": start, "columnIndex": 0}})
+
     def _req_repeatCell(self, book: Spreadsheet, spec: dict[str, Any]) -> None:
         sheet, r0, r1, c0, c1 = self._grid_range(book, spec["range"])
         fields = [f.strip() for f in spec["fields"].split(",")]
