@@ -18,14 +18,19 @@ POOL_DIMENSIONS = ("gender", "power_category", "age_category")
 def mark_pbs(efforts: pd.DataFrame) -> pd.Series:
     """True for each effort strictly faster than the rider's best so far on the same route (by event start).
 
-    The first ride on a route is never a PB; every usable attempt of every round counts, not just best efforts.
+    The first ride on a route is never a PB; every attempt of every round counts, not just best efforts. A
+    disqualified effort earns no PB but still sets the best so far, so a DQ can never add PBs to a rider's later
+    rides.
     """
-    usable = efforts[efforts["status"].eq("ok") & efforts["finish_time_s"].notna() & efforts["event_id"].notna()]
-    ordered = usable.sort_values(["event_start", "event_id"], kind="stable")
-    running_best = ordered.groupby(["rider_id", "route"], sort=False)["finish_time_s"].cummin()
-    best_before = running_best.groupby([ordered["rider_id"], ordered["route"]], sort=False).shift()
-    is_pb = ordered["finish_time_s"] < best_before
-    return is_pb.reindex(efforts.index, fill_value=False).astype(bool)
+    rides = efforts[efforts["status"].isin(["ok", "dq"]) & efforts["finish_time_s"].notna()
+                    & efforts["event_id"].notna()]
+    rides = rides.drop_duplicates(["event_id", "rider_id"]).sort_values(["event_start", "event_id"], kind="stable")
+    running_best = rides.groupby(["rider_id", "route"], sort=False)["finish_time_s"].cummin()
+    best_before = running_best.groupby([rides["rider_id"], rides["route"]], sort=False).shift()
+    pb = rides.loc[(rides["finish_time_s"] < best_before) & rides["status"].eq("ok"), ["event_id", "rider_id"]]
+    keys = pd.MultiIndex.from_frame(efforts[["event_id", "rider_id"]])
+    hit = keys.isin(pd.MultiIndex.from_frame(pb)) & efforts["status"].eq("ok").to_numpy()
+    return pd.Series(hit, index=efforts.index)
 
 
 def pool_membership(profiles: pd.DataFrame, pools: tuple[str, ...]) -> pd.DataFrame:

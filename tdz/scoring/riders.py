@@ -23,17 +23,17 @@ def rider_profiles(efforts: pd.DataFrame, overrides: Overrides, categories: Powe
     """One row per rider in `efforts`, indexed by rider_id.
 
     Name, gender, team and country come from the latest result; age category is the first non-empty value by
-    event start; max watts and W/kg are taken separately over efforts that were not disqualified. The Riders tab
-    overrides gender and category and adds group, guest and registration.
+    event start; max watts and W/kg are taken separately over every effort, disqualified ones too (a DQ must never
+    move a rider down a category). The Rider registry tab overrides gender and category and adds group, guest and
+    registration.
     """
     real = efforts[efforts["source"].eq("zwiftpower")].sort_values(["event_start", "event_id"], kind="stable")
     latest = real.drop_duplicates("rider_id", keep="last").set_index("rider_id")
     profile = latest[["rider_name", "gender", "team", "country"]].copy()
     first_age = real.dropna(subset=["age_category"]).drop_duplicates("rider_id").set_index("rider_id")
     profile["age_category"] = first_age["age_category"].reindex(profile.index).astype("string")
-    counted = real[~real["status"].isin(["dq"])]
-    profile["max_avg_power_w"] = counted.groupby("rider_id")["avg_power_w"].max().reindex(profile.index)
-    profile["max_avg_wkg"] = counted.groupby("rider_id")["avg_wkg"].max().reindex(profile.index)
+    profile["max_avg_power_w"] = real.groupby("rider_id")["avg_power_w"].max().reindex(profile.index)
+    profile["max_avg_wkg"] = real.groupby("rider_id")["avg_wkg"].max().reindex(profile.index)
 
     manual_only = efforts.loc[~efforts["rider_id"].isin(profile.index), ["rider_id", "rider_name"]]
     if len(manual_only):
