@@ -423,7 +423,7 @@ def test_looker_link_points_at_every_output_tab_by_gid(api: FakeSheetsAPI, key: 
 
 def test_looker_doc_matches_tables() -> None:
     doc = DOC_PATH.read_text(encoding="utf-8")
-    assert with_dictionary(doc) == doc, "docs/looker.md is out of date: run `uv run python -m tdz.looker`"
+    assert with_dictionary(doc) == doc, "docs/data-dictionary.md is out of date: run `uv run python -m tdz.looker`"
     for table in OUTPUT_TABLES.values():
         assert f"### `{table.name}`" in data_dictionary()
         for column in table.columns:
