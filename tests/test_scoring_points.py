@@ -14,7 +14,7 @@ from tdz.organiser import read_overrides
 from tdz.parse import parse_archive
 from tdz.scoring import score_season
 from tdz.season import Season, load_season
-from tests.wire import result_row, sprint_row, store_event
+from tests.wire import rows_of, result_row, sprint_row, store_event
 
 SEASON_TOML = """
 [season]
@@ -92,12 +92,6 @@ def score(season: Season, archive: Path, grids: dict | None = None):
     parsed = parse_archive(Archive(archive, season.id))
     overrides, problems = read_overrides(season, grids or {}, set(parsed.efforts["rider_id"]))
     return score_season(season, parsed, overrides, now=NOW, problems=problems)
-
-
-def rows_of(frame: pd.DataFrame, **where: object) -> pd.DataFrame:
-    for column, value in where.items():
-        frame = frame[frame[column] == value]
-    return frame.set_index("rider_id")
 
 
 def test_round_scores_share_ranks_and_skip_missing_segment_times(mini) -> None:

@@ -13,7 +13,7 @@ from tdz.organiser import read_overrides
 from tdz.parse import parse_archive
 from tdz.scoring import score_season
 from tdz.season import Season, load_season
-from tests.wire import result_row, store_event
+from tests.wire import rows_of, result_row, store_event
 
 SEASON_TOML = """
 [season]
@@ -109,14 +109,8 @@ def score(season: Season, archive: Path, extra: dict | None = None):
     return score_season(season, parsed, overrides, now=NOW, problems=problems)
 
 
-def by_rider(frame: pd.DataFrame, **where: object) -> pd.DataFrame:
-    for column, value in where.items():
-        frame = frame[frame[column] == value]
-    return frame.set_index("rider_id")
-
-
 def test_best_is_fastest_raw_and_penalties_stack_after(mini) -> None:
-    stage1 = by_rider(score(*mini).tables["stage_results"], round_id="1")
+    stage1 = rows_of(score(*mini).tables["stage_results"], round_id="1")
     # R1: 1800 (clean) or 1750 raw in the Monday-17:10 race → fastest raw wins, then +60 race +60 start = 1870,
     # although the clean 1800 would be faster once penalties count.
     assert stage1.loc[R1, ["event_id", "raw_time_s", "penalty_s", "total_time_s"]].tolist() == [2, 1750, 120, 1870]
@@ -127,7 +121,7 @@ def test_best_is_fastest_raw_and_penalties_stack_after(mini) -> None:
 
 def test_races_are_excluded_after_stage_one_and_start_penalty_tolerance_is_inclusive(mini) -> None:
     scored = score(*mini)
-    stage2 = by_rider(scored.tables["stage_results"], round_id="2")
+    stage2 = rows_of(scored.tables["stage_results"], round_id="2")
     # R1's 1400 race is excluded; the 1500 ride started Monday 18:15 → +60 = 1560.
     assert stage2.loc[R1, ["raw_time_s", "total_time_s"]].tolist() == [1500, 1560]
     race = scored.tables["efforts"].query("event_id == 4").iloc[0]
@@ -136,7 +130,7 @@ def test_races_are_excluded_after_stage_one_and_start_penalty_tolerance_is_inclu
 
 def test_stage_three_courses_count_only_their_pen_and_manual_results_replace(mini) -> None:
     stages = score(*mini).tables["stage_results"]
-    s31, s32 = by_rider(stages, round_id="3.1"), by_rider(stages, round_id="3.2")
+    s31, s32 = rows_of(stages, round_id="3.1"), rows_of(stages, round_id="3.2")
     assert s31["raw_time_s"].to_dict() == {R1: 1000, R2: 1200}
     # R2's automatic 900 on 3.2 is replaced by the manual 14:00 = 840 s, its source noted.
     assert s32["raw_time_s"].to_dict() == {R1: 800, R2: 840}
@@ -145,17 +139,17 @@ def test_stage_three_courses_count_only_their_pen_and_manual_results_replace(min
 
 def test_gc_adds_the_handicap_once_and_lists_dns_unranked(mini) -> None:
     gc = score(*mini).tables["gc"]
-    overall = by_rider(gc, classification="overall")
+    overall = rows_of(gc, classification="overall")
     # R1: 1870 + 1560 + 1000 + 800 = 5230, + A1 600 = 5830.  R2: 2000 + 1660 + 1200 + 840 = 5700, + B1 900 = 6600.
     assert overall.loc[R1, ["stage_time_s", "handicap_s", "gc_time_s", "place"]].tolist() == [5230, 600, 5830, 1]
     assert overall.loc[R2, ["gc_time_s", "place", "gap_s"]].tolist() == [6600, 2, 770]
     # R5 rode stage 1 only: listed, unranked, DNS. The guest and the rider with no group are not in GC.
     assert overall.loc[R5, "gc_status"] == "dns" and pd.isna(overall.loc[R5, "place"])
     assert {R3, R4, R9}.isdisjoint(gc["rider_id"])
-    assert by_rider(gc, classification="women").index.tolist() == [R2]
-    assert set(by_rider(gc, classification="group A").index) == {R1, R5}
+    assert rows_of(gc, classification="women").index.tolist() == [R2]
+    assert set(rows_of(gc, classification="group A").index) == {R1, R5}
 
 
 def test_handicaps_tab_overrides_the_season_file(mini) -> None:
     gc = score(*mini, {"Handicaps": [["group", "rider_id", "seconds"], ["B1", "", "10:00"]]}).tables["gc"]
-    assert by_rider(gc, classification="overall").loc[R2, "gc_time_s"] == 5700 + 600
+    assert rows_of(gc, classification="overall").loc[R2, "gc_time_s"] == 5700 + 600

@@ -28,7 +28,8 @@ from tdz.scoring import score_season
 from tdz.season import load_season
 from tdz.settings import Settings
 from tdz.tables import ORGANISER_TABS, OUTPUT_TABLES, Table, conform, output_tables_for
-from tdz.workbook.sheets import SheetPublishError, SheetsWorkbook, TabNameClash
+from tdz.workbook import TabNameClash
+from tdz.workbook.sheets import SheetPublishError, SheetsWorkbook
 from tdz.workbook.sheets_auth import Backoff, check_sheet
 from tests.fakes.sheets_api import FakeSheetsAPI
 

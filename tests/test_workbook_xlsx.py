@@ -13,7 +13,8 @@ import pytest
 from tdz.tables import ABOUT, EFFORTS, ORGANISER_TABS, PROBLEMS, Table, conform
 from tdz.workbook import Workbook
 from tdz.workbook.cells import CONTENT_HASH_KEY, publish_grids
-from tdz.workbook.xlsx import TabNameClash, XlsxFileError, XlsxWorkbook
+from tdz.workbook import TabNameClash
+from tdz.workbook.xlsx import XlsxFileError, XlsxWorkbook
 
 ORGANISER = list(ORGANISER_TABS.values())
 

@@ -6,6 +6,8 @@ import json
 from datetime import datetime, timedelta
 from pathlib import Path
 
+import pandas as pd
+
 from tdz.archive import Archive
 
 PENS = {"A": "1", "B": "2", "C": "3", "D": "4", "E": "5"}
@@ -53,3 +55,10 @@ def store_event(
         "zwift_event": json.dumps(zwift_event(event_id, name, start)).encode(),
     }
     Archive(archive_dir, season_id).store_event(event_id, payloads, fetched_at=start + timedelta(days=1))
+
+
+def rows_of(frame: pd.DataFrame, **where: object) -> pd.DataFrame:
+    """The rows of an output table matching every `column=value`, indexed by rider id."""
+    for column, value in where.items():
+        frame = frame[frame[column] == value]
+    return frame.set_index("rider_id")

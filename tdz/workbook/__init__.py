@@ -8,19 +8,32 @@ One protocol, several backends (`xlsx` for a local file, `sheets` for Google She
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
 import pandas as pd
 
-from tdz.tables import OrganiserTab
+from tdz.tables import ORGANISER_TABS, OrganiserTab
 
 if TYPE_CHECKING:
     from tdz.settings import Settings
 
 Grid = list[list[str]]
 """A tab as text: the header row first, then data rows, every cell a string ('' when empty)."""
+
+
+class TabNameClash(ValueError):
+    """An output tab would land on an organiser tab: Excel and Google Sheets tab names ignore case."""
+
+
+def refuse_clashes(output_names: Iterable[str]) -> None:
+    """Refuse, before any write, an output tab that would land on an organiser tab."""
+    organiser = {n.casefold(): n for n in ORGANISER_TABS}
+    clashes = [n for n in output_names if n.casefold() in organiser]
+    if clashes:
+        raise TabNameClash(f"output tabs {clashes} would overwrite organiser tabs "
+                           f"{[organiser[n.casefold()] for n in clashes]}: tab names ignore case")
 
 
 @dataclass

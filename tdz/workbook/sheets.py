@@ -33,7 +33,7 @@ from gspread.urls import SPREADSHEET_BATCH_UPDATE_URL, SPREADSHEET_VALUES_BATCH_
 
 from tdz.settings import Settings
 from tdz.tables import ORGANISER_TABS, OrganiserTab, Table
-from tdz.workbook import Grid, PublishReport
+from tdz.workbook import Grid, PublishReport, TabNameClash, refuse_clashes
 from tdz.workbook.cells import CONTENT_HASH_KEY, Cell, publish_grids
 from tdz.workbook.sheets_auth import (
     Backoff,
@@ -71,19 +71,6 @@ class SheetPublishError(SheetsError):
         kept = f"; the tabs it meant to write are kept in {pending_path} for the next run" if pending_path else ""
         super().__init__(message + kept)
         self.pending_path = pending_path
-
-
-class TabNameClash(SheetsError):
-    """An output tab would land on an organiser tab: Google Sheets tab names ignore case."""
-
-
-def refuse_clashes(output_names: Iterable[str]) -> None:
-    """Refuse, before any write, an output tab that would land on an organiser tab (tab names ignore case)."""
-    organiser = {n.casefold(): n for n in ORGANISER_TABS}
-    clashes = [n for n in output_names if n.casefold() in organiser]
-    if clashes:
-        raise TabNameClash(f"output tabs {clashes} would overwrite organiser tabs "
-                           f"{[organiser[n.casefold()] for n in clashes]}: Google Sheets tab names ignore case")
 
 
 class SheetsWorkbook:

@@ -35,7 +35,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
 from tdz.tables import ORGANISER_TABS, OrganiserTab
-from tdz.workbook import Grid, PublishReport
+from tdz.workbook import Grid, PublishReport, TabNameClash, refuse_clashes
 from tdz.workbook.cells import CONTENT_HASH_KEY, Cell, publish_grids
 
 MAX_CELL_CHARS = 32_767
@@ -46,10 +46,6 @@ LAST_ROW = 1_048_576
 
 class XlsxFileError(ValueError):
     """The workbook file cannot be used: not an .xlsx openpyxl can read, or locked by another program."""
-
-
-class TabNameClash(ValueError):
-    """An output tab would land on an organiser tab (sheet names ignore case)."""
 
 
 def _find(sheetnames: Sequence[str], name: str) -> str | None:
@@ -342,13 +338,7 @@ class XlsxWorkbook:
         report = PublishReport(location=str(self.path))
         if not tables:
             return report
-        organiser = {t.casefold(): t for t in ORGANISER_TABS}
-        clashes = [n for n in tables if n.casefold() in organiser]
-        if clashes:
-            raise TabNameClash(
-                f"output tab(s) {clashes} would overwrite organiser tab(s) "
-                f"{[organiser[n.casefold()] for n in clashes]}: sheet names ignore case in Excel"
-            )
+        refuse_clashes(tables)
         tab_grids, digest = publish_grids(tables)
         names = list(tab_grids)
         if self.path.exists() and "about" in tab_grids:
