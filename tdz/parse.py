@@ -17,18 +17,14 @@ Choices worth knowing:
 
 from __future__ import annotations
 
-import html
-import json
-import math
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
 
 import pandas as pd
 
 from tdz.archive import Archive, PayloadKind
+from tdz import wire
 from tdz.problems import Problem
 
 EFFORT_DTYPES: dict[str, str] = {
@@ -80,118 +76,7 @@ class ParsedArchive:
     problems: list[Problem] = field(default_factory=list)
 
 
-_ZP = "zwiftpower"
-_PENS = "ABCDE"
-_PENS_SET = frozenset(_PENS)
-_MISSING_TEXT = frozenset({"", "-"})
-_WHOLE = re.compile(r"-?\d{1,19}", re.ASCII)
-_INT64_MAX = 2**63 - 1
 _DQ_REASONS = {"ZP": "ZwiftPower DQ (ZP)", "UPG": "ZwiftPower upgrade (UPG)"}
-
-
-class _NotANumber(ValueError):
-    """A value that is present but cannot be read as a non-negative finite number."""
-
-
-def _short(value: object, limit: int = 60) -> str:
-    text = repr(value)
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def _problem(event_id: int | None, row: int | None, column: str, value: object, why: str, source: str = _ZP) -> Problem:
-    return Problem(source=source, event_id=event_id, row=row, column=column, value=_short(value), why=why)
-
-
-def _scalar(value: object) -> object:
-    """The value of a `[value, flag]` pair, or the value itself when it is bare."""
-    if isinstance(value, list):
-        return value[0] if value else None
-    return value
-
-
-def _number(value: object) -> float | None:
-    """A non-negative finite number, or None for missing (absent, null, `""`, `"-"`, `0`, `[0, 0]`)."""
-    v = _scalar(value)
-    if v is None:
-        return None
-    if isinstance(v, bool) or not isinstance(v, (int, float, str)):
-        raise _NotANumber
-    if isinstance(v, str) and v.strip() in _MISSING_TEXT:
-        return None
-    try:
-        number = float(v.strip() if isinstance(v, str) else v)
-    except (ValueError, OverflowError):
-        raise _NotANumber from None
-    if not math.isfinite(number) or number < 0:
-        raise _NotANumber
-    return None if number == 0 else number
-
-
-def _whole(value: object) -> int | None:
-    """A whole number that fits int64 (an int, an integral float or a digit string), else None."""
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    if isinstance(value, str) and _WHOLE.fullmatch(value.strip()):
-        value = int(value.strip())
-    if isinstance(value, int) and not isinstance(value, bool) and abs(value) <= _INT64_MAX:
-        return value
-    return None
-
-
-def _positive_id(value: object) -> int | None:
-    """A Zwift id (a rider's `zwid`, an event's `id`: int or digit string), or None when there is no usable one."""
-    number = _whole(value)
-    return number if number is not None and number > 0 else None
-
-
-def _text(value: object) -> str | None:
-    """HTML-unescaped, stripped text, or None for missing (`""`, `"-"`, null, a non-text value)."""
-    v = _scalar(value)
-    if isinstance(v, (int, float)) and not isinstance(v, bool):
-        v = str(v)
-    if not isinstance(v, str):
-        return None
-    text = html.unescape(v).strip()
-    return None if text in _MISSING_TEXT else text
-
-
-def _pen(category: object, label: object) -> str | None:
-    letter = _text(category)
-    if letter and letter.upper() in _PENS_SET:
-        return letter.upper()
-    number = _text(label)
-    if number in {"1", "2", "3", "4", "5"}:
-        return _PENS[int(number) - 1]
-    return None
-
-
-def _gender(male: object) -> str | None:
-    v = _scalar(male)
-    if not isinstance(v, (int, str)):
-        return None
-    return {1: "M", "1": "M", 0: "F", "0": "F"}.get(v.strip() if isinstance(v, str) else v)
-
-
-def _loads(body: bytes | str | object) -> tuple[object, str | None]:
-    """The JSON document of a body (bytes or text) or the object itself; a reason when it is not JSON."""
-    if not isinstance(body, (bytes, bytearray, str)):
-        return body, None
-    try:
-        return json.loads(body), None
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        start = body[:40] if isinstance(body, str) else bytes(body[:40]).decode("utf-8", "replace")
-        return None, f"not JSON ({exc.__class__.__name__}); body starts {start.strip()!r}"
-
-
-def _data_rows(event_id: int, body: object, kind: str) -> tuple[list[Any] | None, list[Problem]]:
-    document, not_json = _loads(body)
-    if not_json:
-        return None, [Problem(source=_ZP, event_id=event_id, why=f"{kind}: {not_json}")]
-    rows = document.get("data") if isinstance(document, dict) else None
-    if not isinstance(rows, list):
-        why = f'{kind}: expected {{"data": [...]}}, got {type(document).__name__}'
-        return None, [Problem(source=_ZP, event_id=event_id, why=why, value=_short(document))]
-    return rows, []
 
 
 def _frame(records: list[dict[str, object]], dtypes: dict[str, str]) -> pd.DataFrame:
@@ -210,17 +95,17 @@ def _effort(
     """
 
     def problem(column: str, value: object, why: str) -> Problem:
-        return _problem(event_id, index, column, value, why)
+        return wire.problem(event_id, index, column, value, why)
 
     if not isinstance(raw, dict):
         return None, [problem("", raw, f"{kind}: row is not an object; skipped")]
-    rider_id = _positive_id(raw.get("zwid"))
+    rider_id = wire.positive_id(raw.get("zwid"))
     if rider_id is None:
         return None, [problem("zwid", raw.get("zwid"), f"{kind}: no usable rider id (zwid); row skipped")]
     problems: list[Problem] = []
     try:
-        time_s = _number(raw.get("time"))
-    except _NotANumber:
+        time_s = wire.number(raw.get("time"))
+    except wire.NotANumber:
         if dq_reason is None:
             return None, [problem("time", raw.get("time"), f"{kind}: finish time is not a number; row skipped")]
         problems.append(problem("time", raw.get("time"), f"{kind}: finish time is not a number; left empty"))
@@ -229,8 +114,8 @@ def _effort(
     def number(*keys: str) -> float | None:
         key = next((k for k in keys if k in raw), keys[0])
         try:
-            return _number(raw.get(key))
-        except _NotANumber:
+            return wire.number(raw.get(key))
+        except wire.NotANumber:
             problems.append(problem(key, raw.get(key), f"{kind}: not a number; left empty"))
             return None
 
@@ -238,7 +123,7 @@ def _effort(
     if position is not None and not (position.is_integer() and position < 2**31):
         problems.append(problem("pos", raw.get("pos"), f"{kind}: position is not a whole number; left empty"))
         position = None
-    country = _text(raw.get("flag"))
+    country = wire.text(raw.get("flag"))
     if dq_reason is not None:
         status, reason = "dq", dq_reason
     elif time_s is None:
@@ -249,12 +134,12 @@ def _effort(
         "event_id": event_id,
         "row": index,
         "rider_id": rider_id,
-        "rider_name": _text(raw.get("name")),
-        "team": _text(raw.get("tname")),
+        "rider_name": wire.text(raw.get("name")),
+        "team": wire.text(raw.get("tname")),
         "country": country.lower() if country else None,
-        "gender": _gender(raw.get("male")),
-        "age_category": _text(raw.get("age")),
-        "pen": _pen(raw.get("category"), raw.get("label")),
+        "gender": wire.gender(raw.get("male")),
+        "age_category": wire.text(raw.get("age")),
+        "pen": wire.pen(raw.get("category"), raw.get("label")),
         "position": None if position is None else int(position),
         "time_s": time_s,
         "gun_time_s": number("time_gun"),
@@ -271,12 +156,12 @@ _Records = list[dict[str, object]]
 
 
 def _efforts(event_id: int, body: object, kind: str, dq_only: bool) -> tuple[_Records, list[Problem]]:
-    rows, problems = _data_rows(event_id, body, kind)
+    rows, problems = wire.data_rows(event_id, body, kind)
     records: _Records = []
     for index, raw in enumerate(rows or [], start=1):
         reason = None
         if dq_only:
-            code = _text(raw.get("dq_cat")) if isinstance(raw, dict) else ""
+            code = wire.text(raw.get("dq_cat")) if isinstance(raw, dict) else ""
             if code is None:
                 continue
             reason = dq_reason(code)
@@ -324,28 +209,28 @@ def _segment_times(raw: object) -> Iterable[tuple[str, object]]:
 
 def _segments(event_id: int, body: object) -> tuple[_Records, list[Problem]]:
     kind = "event_sprints"
-    rows, problems = _data_rows(event_id, body, kind)
+    rows, problems = wire.data_rows(event_id, body, kind)
     best: dict[tuple[int, str], float] = {}
     for index, raw in enumerate(rows or [], start=1):
         if not isinstance(raw, dict):
-            problems.append(_problem(event_id, index, "", raw, f"{kind}: row is not an object; skipped"))
+            problems.append(wire.problem(event_id, index, "", raw, f"{kind}: row is not an object; skipped"))
             continue
-        rider_id = _positive_id(raw.get("zwid"))
+        rider_id = wire.positive_id(raw.get("zwid"))
         msec = raw.get("msec")
         if rider_id is None:
             why = f"{kind}: no usable rider id (zwid); row skipped"
-            problems.append(_problem(event_id, index, "zwid", raw.get("zwid"), why))
+            problems.append(wire.problem(event_id, index, "zwid", raw.get("zwid"), why))
             continue
         if msec is not None and not isinstance(msec, (dict, list)):
             why = f"{kind}: segment times are not a mapping; row skipped"
-            problems.append(_problem(event_id, index, "msec", msec, why))
+            problems.append(wire.problem(event_id, index, "msec", msec, why))
             continue
         for segment_id, value in _segment_times(msec):
             try:
-                seconds = _number(value)
-            except _NotANumber:
+                seconds = wire.number(value)
+            except wire.NotANumber:
                 why = f"{kind}: segment time is not a number; segment skipped"
-                problems.append(_problem(event_id, index, f"msec.{segment_id}", value, why))
+                problems.append(wire.problem(event_id, index, f"msec.{segment_id}", value, why))
                 continue
             key = (rider_id, segment_id)
             if seconds is not None and (key not in best or seconds < best[key]):
@@ -388,14 +273,14 @@ def parse_zwift_event(
     """
 
     def problem(column: str, value: object, why: str) -> Problem:
-        return _problem(event_id, None, column, value, why, source="zwift")
+        return wire.problem(event_id, None, column, value, why, source="zwift")
 
-    document, not_json = _loads(body)
+    document, not_json = wire.loads(body)
     if not_json:
         return None, [Problem(source="zwift", event_id=event_id, why=f"zwift_event: {not_json}")]
     if not isinstance(document, dict):
         return None, [problem("", document, "zwift_event: expected an object")]
-    found_id = _positive_id(document.get("id"))
+    found_id = wire.positive_id(document.get("id"))
     if found_id is None:
         return None, [problem("id", document.get("id"), "zwift_event: no usable event id")]
     problems: list[Problem] = []
@@ -406,12 +291,12 @@ def parse_zwift_event(
         problems.append(problem("eventStart", document.get("eventStart"), why))
         start = None
     route_id = document.get("routeId")
-    route = _whole(route_id)
+    route = wire.whole(route_id)
     if route is None and route_id not in (None, ""):
         problems.append(problem("routeId", route_id, "zwift_event: route id is not a whole number; left empty"))
     try:
-        distance = _number(document.get("distanceInMeters"))
-    except _NotANumber:
+        distance = wire.number(document.get("distanceInMeters"))
+    except wire.NotANumber:
         why = "zwift_event: distance is not a number; left empty"
         problems.append(problem("distanceInMeters", document.get("distanceInMeters"), why))
         distance = None
@@ -419,11 +304,11 @@ def parse_zwift_event(
     labels = {
         label
         for group in (subgroups if isinstance(subgroups, list) else [])
-        if isinstance(group, dict) and (label := _text(group.get("subgroupLabel")))
+        if isinstance(group, dict) and (label := wire.text(group.get("subgroupLabel")))
     }
     record: dict[str, object] = {
         "event_id": found_id,
-        "event_name": _text(document.get("name")),
+        "event_name": wire.text(document.get("name")),
         "event_start": start,
         "route_id": route,
         "distance_m": distance,
@@ -436,7 +321,7 @@ def _read(archive: Archive, event_id: int, kind: PayloadKind, problems: list[Pro
     try:
         return archive.read(event_id, kind)
     except OSError as exc:
-        source = "zwift" if kind == "zwift_event" else _ZP
+        source = "zwift" if kind == "zwift_event" else wire.ZP
         why = f"{kind}: cannot read the stored payload ({exc.strerror or exc})"
         problems.append(Problem(source=source, event_id=event_id, why=why))
         return None
@@ -478,7 +363,7 @@ def parse_archive(archive: Archive) -> ParsedArchive:
             problems.extend(found)
         if record is not None and record["event_id"] != event_id:
             why = f"zwift_event: payload is for event {record['event_id']}; ignored"
-            problems.append(_problem(event_id, None, "id", record["event_id"], why, source="zwift"))
+            problems.append(wire.problem(event_id, None, "id", record["event_id"], why, source="zwift"))
             record = None
         events.append(record or dict.fromkeys(EVENT_DTYPES) | {"event_id": event_id})
     efforts.sort(key=lambda r: (r["event_id"], r["row"]))  # stable: _view.json rows first on a tie
