@@ -22,19 +22,19 @@ class Settings(BaseSettings):
 
     workbook: Literal["xlsx", "sheets"] = Field("xlsx", description="Where tabs are read and published.")
     sheet_id: str | None = Field(None, description="Google Sheet id or full URL (workbook=sheets).")
-    google_service_account_file: Path | None = None
-    google_service_account_json: SecretStr | None = None
-    sheets_api_url: str = "https://sheets.googleapis.com"
+    google_service_account_file: Path | None = Field(None, description="Service-account key file (JSON).")
+    google_service_account_json: SecretStr | None = Field(None, description="Service-account key as JSON text.")
+    sheets_api_url: str = Field("https://sheets.googleapis.com", description="Sheets API base (tests: a fake).")
 
-    zwiftpower_url: str = "https://zwiftpower.com"
-    zwift_api_url: str = "https://us-or-rly101.zwift.com"
-    zwiftpower_username: str | None = None
-    zwiftpower_password: SecretStr | None = None
+    zwiftpower_url: str = Field("https://zwiftpower.com", description="ZwiftPower base URL.")
+    zwift_api_url: str = Field("https://us-or-rly101.zwift.com", description="Zwift public events API base URL.")
+    zwiftpower_username: str | None = Field(None, description="Zwift account e-mail for the ZwiftPower login.")
+    zwiftpower_password: SecretStr | None = Field(None, description="Zwift account password.")
     zwiftpower_cookie: SecretStr | None = Field(None, description="A pasted browser cookie string `k=v; k=v`.")
-    fetch_concurrency: int = Field(4, ge=1, le=16)
-    requests_per_second: float = Field(2.0, gt=0)
-    request_timeout_seconds: float = Field(30.0, gt=0)
-    max_retries: int = Field(5, ge=0, le=10)
+    fetch_concurrency: int = Field(4, ge=1, le=16, description="Requests to ZwiftPower in flight at once.")
+    requests_per_second: float = Field(2.0, gt=0, description="Request rate towards ZwiftPower.")
+    request_timeout_seconds: float = Field(30.0, gt=0, description="Timeout of one HTTP request.")
+    max_retries: int = Field(5, ge=0, le=10, description="Retries on 429/5xx/timeouts, with backoff.")
 
     webhook_url: SecretStr | None = Field(None, description="Slack/Discord-compatible alert webhook.")
 
