@@ -33,7 +33,8 @@ def parse(archive: Archive) -> ParsedArchive:
 
 @task
 def validate_overrides(season: Season, grids: dict[str, Grid], parsed: ParsedArchive) -> tuple[Overrides, list[Problem]]:
-    return read_overrides(season, grids, known_riders=set(parsed.efforts["rider_id"].tolist()))
+    return read_overrides(season, grids, known_riders=set(parsed.efforts["rider_id"].tolist()),
+                          known_events=set(parsed.events["event_id"].tolist()))
 
 
 @task

@@ -111,6 +111,9 @@ class Overrides(BaseModel):
     manual_results: list[ManualResult] = Field(default_factory=list)
 
 
+UNKNOWN_RIDER = "no rider with this id in the season's results or the Rider registry tab"
+
+
 class _TabReader:
     """Walks one tab's rows as dicts keyed by header, collecting problems for that tab."""
 
@@ -211,7 +214,8 @@ def _riders(reader: _TabReader) -> dict[int, RiderEntry]:
     return out
 
 
-def _dqs(season: Season, reader: _TabReader, known_riders: set[int] | None) -> list[DQEntry]:
+def _dqs(season: Season, reader: _TabReader, known_riders: set[int] | None,
+         known_events: set[int] | None) -> list[DQEntry]:
     out: list[DQEntry] = []
     seen: dict[tuple, int] = {}
     parse_rounds = _optional(_round_ids(season))
@@ -222,7 +226,10 @@ def _dqs(season: Season, reader: _TabReader, known_riders: set[int] | None) -> l
         if rider_id is None or (values.get("round") and rounds is None) or (values.get("event_id") and event_id is None):
             continue
         if known_riders is not None and rider_id not in known_riders:
-            reader.flag(row, "rider_id", values["rider_id"], "no rider with this id in the season's results or Riders tab")
+            reader.flag(row, "rider_id", values["rider_id"], UNKNOWN_RIDER)
+            continue
+        if event_id is not None and known_events is not None and event_id not in known_events:
+            reader.flag(row, "event_id", values["event_id"], "no event with this id in the season's results")
             continue
         if not values.get("reason"):
             reader.flag(row, "reason", "", "a DQ needs a reason (riders see it)")
@@ -273,7 +280,7 @@ def _manual_results(season: Season, reader: _TabReader, known_riders: set[int] |
             reader.flag(row, "round", values["round"], f"name one course: {', '.join(rounds)}")
             continue
         if known_riders is not None and rider_id not in known_riders:
-            reader.flag(row, "rider_id", values["rider_id"], "no rider with this id in the season's results or Riders tab")
+            reader.flag(row, "rider_id", values["rider_id"], UNKNOWN_RIDER)
             continue
         if not values.get("source"):
             reader.flag(row, "source", "", "say where the time comes from (it is shown beside the result)")
@@ -289,9 +296,13 @@ def _manual_results(season: Season, reader: _TabReader, known_riders: set[int] |
 
 
 def read_overrides(
-    season: Season, grids: Mapping[str, Grid], known_riders: set[int] | None = None
+    season: Season,
+    grids: Mapping[str, Grid],
+    known_riders: set[int] | None = None,
+    known_events: set[int] | None = None,
 ) -> tuple[Overrides, list[Problem]]:
-    """Validate every organiser tab; `known_riders` (ids in results) lets unknown DQ/manual riders be flagged."""
+    """Validate every organiser tab; `known_riders` / `known_events` (ids in the results) let DQ and manual
+    rows naming a rider or event that does not exist be flagged."""
     problems: list[Problem] = []
 
     def reader(tab: OrganiserTab) -> _TabReader:
@@ -302,7 +313,7 @@ def read_overrides(
     overrides = Overrides(
         events=_events(season, reader(EVENTS_TAB)),
         riders=riders,
-        dqs=_dqs(season, reader(DQ_TAB), known),
+        dqs=_dqs(season, reader(DQ_TAB), known, known_events),
         handicaps=_handicaps(reader(HANDICAPS_TAB)),
         manual_results=_manual_results(season, reader(MANUAL_RESULTS_TAB), known),
     )

@@ -53,11 +53,13 @@ def test_dq_rows_are_checked_against_known_riders_rounds_and_duplicates(ctt: Sea
         ["1001", "15", "", "drafting", ""],         # unknown round
         ["1001", "3", "", "again", ""],             # duplicate of row 2
         ["1002", "2", "", "", ""],                  # no reason
+        ["1002", "1", "5100009", "drafting", ""],  # unknown event
     ]
-    overrides, problems = read_overrides(ctt, {"DQ": grid}, known_riders={1001, 1002})
+    overrides, problems = read_overrides(ctt, {"DQ": grid}, known_riders={1001, 1002}, known_events={5100001})
     assert [(d.rider_id, d.round_ids, d.event_id) for d in overrides.dqs] == [
         (1001, ("3",), None), (1001, (), None), (1002, ("1",), 5100001)]
-    assert [(p.row, p.column) for p in problems] == [(5, "rider_id"), (6, "round"), (7, "rider_id"), (8, "reason")]
+    assert [(p.row, p.column) for p in problems] == [
+        (5, "rider_id"), (6, "round"), (7, "rider_id"), (8, "reason"), (9, "event_id")]
 
 
 def test_registry_handicaps_and_manual_results(kwcc: Season) -> None:
