@@ -71,10 +71,16 @@ def conform(table: Table, frame: pd.DataFrame) -> pd.DataFrame:
     out = frame.loc[:, table.names].copy()
     for col in table.columns:
         target = PANDAS_DTYPES[col.type]
+        series = out[col.name]
         if col.type == "datetime":
-            out[col.name] = pd.to_datetime(out[col.name], utc=True).astype(target)
-        elif str(out[col.name].dtype) != target:
-            out[col.name] = out[col.name].astype(target)
+            out[col.name] = pd.to_datetime(series, utc=True).astype(target)
+        elif col.type == "string" and isinstance(series.dtype, pd.CategoricalDtype):
+            # Big tables keep repeated text (pool, round, rider name) as categories of text: same cells, and no
+            # millions of string objects to build.
+            if not series.cat.categories.empty and not isinstance(series.cat.categories.dtype, pd.StringDtype):
+                out[col.name] = series.cat.rename_categories(series.cat.categories.astype("string"))
+        elif str(series.dtype) != target:
+            out[col.name] = series.astype(target)
     return out.reset_index(drop=True)
 
 

@@ -84,7 +84,7 @@ def reference_standings(season: Season, rides: list[Ride]) -> dict[tuple[str, in
             if value is None:
                 return None
             parts.append(f"{dim}={value}")
-        return "+".join(parts)
+        return ", ".join(parts)
 
     out: dict[tuple[str, int], tuple[int, float, int]] = {}
     for pool in rules.pools:

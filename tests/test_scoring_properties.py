@@ -161,5 +161,5 @@ def test_every_rider_is_once_in_each_pool_they_belong_to(rides: list[Ride]) -> N
     overall = set(table.loc[table["pool"] == "overall", "rider_id"])
     assert overall == {r.rider_id for r in rides}
     for dimension in ("gender", "power_category"):
-        pools = table[table["pool"].str.fullmatch(f"{dimension}=[^+]+")]
+        pools = table[table["pool"].astype(str).str.fullmatch(f"{dimension}=[^,]+")]
         assert sorted(pools["rider_id"]) == sorted(overall)

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from importlib.metadata import PackageNotFoundError, version
 
+import numpy as np
 import pandas as pd
 
 from tdz.organiser import Overrides
@@ -78,11 +79,11 @@ def score_season(
     tables: dict[str, pd.DataFrame] = {}
     tables["efforts"] = finish("efforts", efforts)
     if "round_results" in produced:
-        results = produced["round_results"].merge(
-            profiles[["rider_name"]], left_on="rider_id", right_index=True, how="left")
-        results = results.assign(round_status=results["round_id"].map(statuses))
-        tables["round_results"] = finish("round_results",
-                                         results.sort_values(["pool_order", "pool", "round_order", "position", "rider_id"]))
+        results = produced["round_results"]
+        results = results.assign(round_status=results["round_id"].map(statuses).astype("category"))
+        order = np.lexsort([results[c].to_numpy() for c in ("rider_id", "position", "round_order", "pool_code",
+                                                             "pool_order")])
+        tables["round_results"] = finish("round_results", results.take(order))
         standings = produced["standings"].merge(
             profiles[["rider_name", "gender", "age_category"]], left_on="rider_id", right_index=True, how="left")
         tables["standings"] = finish("standings", standings,

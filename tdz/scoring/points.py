@@ -13,6 +13,7 @@ from tdz.scoring.tiebreaks import place_with_tie_breaks
 from tdz.season import PointsScoring, Season
 
 POOL_DIMENSIONS = ("gender", "power_category", "age_category")
+POOL_SEPARATOR = ", "  # not "+": age categories such as 50+ hold one
 
 
 def mark_pbs(efforts: pd.DataFrame) -> pd.Series:
@@ -52,7 +53,7 @@ def pool_membership(profiles: pd.DataFrame, pools: tuple[str, ...]) -> pd.DataFr
         name = pd.Series("overall" if not dims else "", index=members.index, dtype="string")
         for i, dim in enumerate(dims):
             keep &= values[dim].notna()
-            name = name + ("+" if i else "") + dim + "=" + values[dim].astype("string")
+            name = name + (POOL_SEPARATOR if i else "") + dim + "=" + values[dim].astype("string")
         members = members[keep.fillna(False).astype(bool)]
         out = pd.DataFrame({"pool": name[members.index], "pool_order": pool_order, "rider_id": members["rider_id"],
                             "power_category": members["category_used"]})
@@ -60,23 +61,34 @@ def pool_membership(profiles: pd.DataFrame, pools: tuple[str, ...]) -> pd.DataFr
             out[f"pool_{dim}"] = values[dim][members.index] if dim in dims else pd.NA
         parts.append(out)
     membership = pd.concat(parts, ignore_index=True)
-    return membership.astype({c: "string" for c in membership.columns if c not in ("rider_id", "pool_order")})
+    return membership.astype({c: "category" for c in membership.columns if c not in ("rider_id", "pool_order")})
 
 
 def round_results(best: pd.DataFrame, membership: pd.DataFrame, scoring: PointsScoring) -> pd.DataFrame:
     """One row per pool, round and rider: position, segment place and bonus, round score, counted flag."""
-    table = membership[["pool", "pool_order", "rider_id"]].merge(best, on="rider_id", how="inner")
-    table["position"] = shared_place(table, ["pool", "round_id"], ["finish_time_s"], [True])
-    table["segment_place"] = shared_place(table, ["pool", "round_id"], ["segment_time_s"], [True])
+    members = membership[["pool", "pool_order", "rider_id"]].assign(pool_code=membership["pool"].cat.codes)
+    table = members.merge(best, on="rider_id", how="inner")
+    table["position"] = shared_place(table, ["pool_code", "round_order"], ["finish_time_s"], [True])
+    table["segment_place"] = shared_place(table, ["pool_code", "round_order"], ["segment_time_s"], [True])
     bonus = np.asarray(scoring.segment_bonus + (0.0,), dtype=float)
     places = table["segment_place"].fillna(len(bonus)).clip(upper=len(bonus)).astype(int).to_numpy()
     table["segment_bonus"] = bonus[places - 1]
     table["round_score"] = table["position"].astype(float) - table["segment_bonus"]
-    ordered = table.sort_values(["pool", "rider_id", "terrain", "round_score", "round_order"], kind="stable")
-    rank_in_terrain = ordered.groupby(["pool", "rider_id", "terrain"], sort=False).cumcount() + 1
-    quota = ordered["terrain"].map(scoring.counting).fillna(0)
-    table["counted"] = (rank_in_terrain <= quota).reindex(table.index)
+    table["counted"] = _within_quota(table, scoring)
     return table
+
+
+def _within_quota(table: pd.DataFrame, scoring: PointsScoring) -> np.ndarray:
+    """True for each pool's rider's best round scores per terrain, up to the terrain's quota (lowest first)."""
+    terrain_code = table["terrain"].cat.codes.to_numpy()
+    pool, rider = table["pool_code"].to_numpy(), table["rider_id"].to_numpy()
+    order = np.lexsort((table["round_order"].to_numpy(), table["round_score"].to_numpy(), terrain_code, rider, pool))
+    key = np.stack([pool[order], rider[order], terrain_code[order]])
+    starts = np.r_[True, (key[:, 1:] != key[:, :-1]).any(axis=0)]
+    index = np.arange(len(order))
+    rank = np.empty(len(order), dtype=np.int64)
+    rank[order] = index - np.maximum.accumulate(np.where(starts, index, 0)) + 1
+    return rank <= table["terrain"].map(scoring.counting).fillna(0).to_numpy()
 
 
 def standings(
@@ -86,7 +98,7 @@ def standings(
     counted_score = results["round_score"].where(results["counted"], 0.0)
     sums = (
         results.assign(counted_score=counted_score, counted_n=results["counted"].astype(int))
-        .groupby(["pool", "rider_id"], sort=False)
+        .groupby(["pool", "rider_id"], sort=False, observed=True)
         .agg(rounds_ridden=("round_id", "size"), rounds_counted=("counted_n", "sum"),
              round_score_sum=("counted_score", "sum"))
         .reset_index()
@@ -109,6 +121,8 @@ def score_points(season: Season, efforts: pd.DataFrame, profiles: pd.DataFrame) 
     pb_counts = efforts[efforts["is_pb"]].groupby("rider_id").size()
     best = efforts.loc[efforts["is_best"], ["round_id", "round_order", "route", "terrain", "rider_id", "event_id",
                                            "finish_time_s", "segment_time_s", "event_start"]]
+    best = best.astype({"round_id": "category", "route": "category", "terrain": "category"})
+    best["rider_name"] = best["rider_id"].map(profiles["rider_name"]).astype("category")
     membership = pool_membership(profiles, scoring.pools)
     results = round_results(best, membership, scoring)
     table = standings(results, membership, pb_counts, scoring)
