@@ -87,6 +87,74 @@ def score(season: Path = typer.Option(..., "--season", help="Season file, e.g. s
     _print_summary(score_season(str(season), archive_dir=str(settings.archive_dir), out_dir=str(settings.out_dir)))
 
 
+def _run_parameters(season: Path, event: int | None, round_: str | None, target: str | None, dry_run: bool):
+    from pydantic import ValidationError
+
+    from flows.params import RunParameters
+
+    mode = "event" if event is not None else "round" if round_ is not None else "all"
+    try:
+        return RunParameters(season_file=str(season), mode=mode, event_id=event, round=round_, target=target,
+                             dry_run=dry_run, fetch_retries=0)
+    except ValidationError as exc:
+        for error in exc.errors():
+            console.print(f"[red]{error['msg'].removeprefix('Value error, ')}[/red]", highlight=False)
+        raise typer.Exit(2) from None
+
+
+SEASON_OPTION = typer.Option(..., "--season", help="Season file, e.g. seasons/kwcc-tdz-2026.toml.")
+TARGET_OPTION = typer.Option(None, "--target", help="local, dev or prod (deployments/<target>.toml); default: settings.")
+DRY_RUN_OPTION = typer.Option(False, "--dry-run", help="Score and report, but write nothing to the workbook.")
+
+
+@app.command()
+def run(
+    season: Path = SEASON_OPTION,
+    event: int | None = typer.Option(None, "--event", help="Only this Zwift event id."),
+    round_: str | None = typer.Option(None, "--round", "--stage", help="Only this round or stage."),
+    target: str | None = TARGET_OPTION,
+    dry_run: bool = DRY_RUN_OPTION,
+) -> None:
+    """Discover, fetch, score and publish a season: the hourly `update-season` flow, run here once."""
+    import asyncio
+
+    from flows.update_season import update_season
+
+    if event is not None and round_ is not None:
+        console.print("[red]give --event or --round, not both[/red]")
+        raise typer.Exit(2)
+    _print_summary(asyncio.run(update_season(run=_run_parameters(season, event, round_, target, dry_run))))
+
+
+@app.command()
+def rescore(season: Path = SEASON_OPTION, target: str | None = TARGET_OPTION, dry_run: bool = DRY_RUN_OPTION) -> None:
+    """Re-read the organiser tabs, score the season from the archive and publish (the `rescore-season` flow)."""
+    import asyncio
+
+    from flows.rescore_season import rescore_season
+
+    _print_summary(asyncio.run(rescore_season(run=_run_parameters(season, None, None, target, dry_run))))
+
+
+prefect_app = typer.Typer(help="Prefect: secrets, limits and the work pool the deployments need.",
+                          no_args_is_help=True)
+app.add_typer(prefect_app, name="prefect")
+
+
+@prefect_app.command("setup")
+def prefect_setup(
+    zwiftpower_slots: int = typer.Option(1, help="Season fetches allowed to talk to ZwiftPower at once."),
+) -> None:
+    """Save the secrets in the TDZ_* settings as Prefect Secret blocks; create the `zwiftpower` concurrency limit
+    and the `tdz-process` work pool when missing."""
+    import asyncio
+
+    from flows.setup import setup_prefect
+
+    for line in asyncio.run(setup_prefect(Settings(), zwiftpower_slots=zwiftpower_slots)):
+        console.print(line, highlight=False)
+
+
 def _load_or_exit(path: Path):
     try:
         return load_season(path)

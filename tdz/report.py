@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
 from pydantic import BaseModel
 
+from tdz.problems import Problem
 from tdz.scoring import ScoredSeason
 from tdz.season import Season
 
@@ -63,3 +66,133 @@ def summarize(season: Season, scored: ScoredSeason, top: int = 5) -> RunSummary:
         leaders_title=title,
         leaders=leaders,
     )
+
+
+# --- what changed since the last run: the numbers of the run-summary artifact ------------------------------------
+
+
+class RunSnapshot(BaseModel):
+    """What a publish showed, kept between runs to say what changed: effort keys and places per pool."""
+
+    season_id: str
+    efforts: list[str] = []
+    places: dict[str, dict[str, int]] = {}
+    names: dict[str, str] = {}
+
+
+class RunChanges(BaseModel):
+    first_run: bool
+    new_efforts: int
+    changed_positions: int
+    new_leaders: dict[str, list[str]]
+
+
+def board(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """The ranked table of the season as (pool, place, rider_id, rider_name): standings by pool (points) or GC
+    by classification (time); unranked riders left out."""
+    if "standings" in tables:
+        frame = tables["standings"][["pool", "place", "rider_id", "rider_name"]]
+    else:
+        frame = tables["gc"].rename(columns={"classification": "pool"})[["pool", "place", "rider_id", "rider_name"]]
+    return frame[frame["place"].notna()]
+
+
+def snapshot(season_id: str, tables: dict[str, pd.DataFrame]) -> RunSnapshot:
+    """Grain: one effort key per efforts row (round/event/rider; manual results have no event) and one place per
+    pool and rider."""
+    efforts = tables["efforts"]
+    keys = {"/".join("" if pd.isna(v) else str(v) for v in key)
+            for key in zip(efforts["round_id"], efforts["event_id"], efforts["rider_id"], strict=True)}
+    ranked = board(tables)
+    places: dict[str, dict[str, int]] = {}
+    for pool, place, rider_id in zip(ranked["pool"], ranked["place"], ranked["rider_id"], strict=True):
+        places.setdefault(str(pool), {})[str(rider_id)] = int(place)
+    names = {str(r): str(n) for r, n in zip(ranked["rider_id"], ranked["rider_name"], strict=True)}
+    return RunSnapshot(season_id=season_id, efforts=sorted(keys), places=places, names=names)
+
+
+def leaders(snap: RunSnapshot) -> dict[str, list[str]]:
+    """Pool → the names of the riders in first place (several on a shared first place)."""
+    return {pool: sorted(snap.names.get(r, r) for r, place in riders.items() if place == 1)
+            for pool, riders in snap.places.items()}
+
+
+def compare(previous: RunSnapshot | None, current: RunSnapshot) -> RunChanges:
+    """New efforts, riders whose place changed (newly placed included) and pools whose leader changed."""
+    if previous is None:
+        return RunChanges(first_run=True, new_efforts=len(current.efforts),
+                          changed_positions=sum(len(p) for p in current.places.values()), new_leaders=leaders(current))
+    old_leaders, new = leaders(previous), leaders(current)
+    changed = sum(previous.places.get(pool, {}).get(rider) != place
+                  for pool, riders in current.places.items() for rider, place in riders.items())
+    return RunChanges(
+        first_run=False,
+        new_efforts=len(set(current.efforts) - set(previous.efforts)),
+        changed_positions=changed,
+        new_leaders={pool: names for pool, names in new.items() if names and names != old_leaders.get(pool)},
+    )
+
+
+def load_snapshot(path: Path) -> RunSnapshot | None:
+    """The snapshot of the last published run, or None (first run, or an unreadable file)."""
+    try:
+        return RunSnapshot.model_validate_json(path.read_bytes())
+    except (OSError, ValueError):
+        return None
+
+
+def save_snapshot(path: Path, snap: RunSnapshot) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(snap.model_dump_json(), encoding="utf-8")
+    tmp.replace(path)
+
+
+class RunCounts(BaseModel):
+    """Calls to the outside systems in one run (None when the step did not run)."""
+
+    result_fetches: int | None = None
+    zwiftpower_requests: int | None = None
+    logins: int | None = None
+    events_fetched: int | None = None
+    fetch_failures: int | None = None
+    sheet_reads: int | None = None
+    sheet_writes: int | None = None
+    tabs_written: list[str] = []
+
+
+def summary_markdown(summary: RunSummary, changes: RunChanges, counts: RunCounts, *, flow: str,
+                     dry_run: bool = False, fetch_markdown: str = "") -> str:
+    """The run-summary artifact: what changed, problems, calls to ZwiftPower and the Sheet, the leaders."""
+    since = "first run (nothing to compare with)" if changes.first_run else "since the last published run"
+    lines = [f"# {summary.season_name}: {flow}{' (dry run: nothing written)' if dry_run else ''}", "",
+             f"As of {summary.as_of or '—'}; {summary.riders} riders, {summary.efforts} efforts, "
+             f"{summary.rounds_with_results}/{summary.rounds} rounds with results.", "",
+             f"| {since} | |", "|---|---|",
+             f"| new efforts | {changes.new_efforts} |",
+             f"| changed positions | {changes.changed_positions} |",
+             f"| problems | {summary.problems} |"]
+    if counts.result_fetches is not None:
+        lines += [f"| ZwiftPower result fetches | {counts.result_fetches} |",
+                  f"| ZwiftPower requests (all) | {counts.zwiftpower_requests} |",
+                  f"| ZwiftPower logins | {counts.logins} |",
+                  f"| events changed / failed | {counts.events_fetched} / {counts.fetch_failures} |"]
+    if counts.sheet_reads is not None:
+        lines += [f"| Sheet reads / writes | {counts.sheet_reads} / {counts.sheet_writes} |"]
+    lines += [f"| tabs written | {', '.join(counts.tabs_written) or 'none (unchanged)'} |", ""]
+    if changes.new_leaders:
+        lines += ["## New leaders", "", "| pool | leader |", "|---|---|"]
+        lines += [f"| {pool} | {', '.join(names)} |" for pool, names in sorted(changes.new_leaders.items())]
+        lines.append("")
+    lines += [f"## {summary.leaders_title}", "", "| place | rider | score |", "|---|---|---|"]
+    lines += [f"| {leader.place} | {leader.rider_name} | {leader.score} |" for leader in summary.leaders]
+    if fetch_markdown:
+        lines += ["", fetch_markdown]
+    return "\n".join(lines) + "\n"
+
+
+def problem_rows(problems: list[Problem], limit: int = 1000) -> list[dict[str, str]]:
+    """The problems as table-artifact rows (text cells), at most `limit` of them."""
+    return [{"source": p.source, "event_id": "" if p.event_id is None else str(p.event_id),
+             "row": "" if p.row is None else str(p.row), "column": p.column, "value": p.value, "why": p.why}
+            for p in problems[:limit]]

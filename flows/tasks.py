@@ -1,0 +1,164 @@
+"""The tasks of the season flows: each a thin call into tdz, with the retry and caching policy it needs.
+
+Fetching retries with backoff (ZwiftPower and Zwift are outside and flaky) under the global concurrency limit
+`zwiftpower`; parsing is cached on the archive's content hash; scoring and publishing are never retried blindly
+(a scoring error is a bug to read, and publishing already retries each Sheets call and is idempotent).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from prefect import get_run_logger, task
+from prefect.cache_policies import NO_CACHE
+from prefect.client.orchestration import get_client
+from prefect.concurrency.asyncio import concurrency
+from prefect.context import TaskRunContext
+from prefect.exceptions import ObjectNotFound
+
+from tdz.archive import Archive
+from tdz.fetch import FetchReport, fetch_season_async
+from tdz.organiser import EventListing, Overrides, read_overrides
+from tdz.parse import ParsedArchive, parse_archive
+from tdz.problems import Problem
+from tdz.scoring import ScoredSeason, score_season, tdz_version
+from tdz.scoring.efforts import round_status
+from tdz.season import Season
+from tdz.settings import Settings
+from tdz.tables import EVENTS_TAB, ORGANISER_TABS
+from tdz.workbook import Grid, PublishReport, Workbook
+
+ZWIFTPOWER_LIMIT = "zwiftpower"
+"""Global concurrency limit: season fetches talking to ZwiftPower at once, across every flow run."""
+SLOT_TIMEOUT_SECONDS = 1800
+_PARSER_FILES = ("parse.py", "archive.py")
+
+
+class ZwiftPowerUnavailable(RuntimeError):
+    """Every event the run meant to fetch failed: ZwiftPower (or Zwift) is down or refusing us."""
+
+
+@task(name="read-organiser-tabs", cache_policy=NO_CACHE)
+def read_organiser_tabs(workbook: Workbook) -> dict[str, Grid]:
+    tabs = list(ORGANISER_TABS.values())
+    workbook.ensure_organiser_tabs(tabs)
+    return workbook.read_organiser_tabs(tabs)
+
+
+def listed_events(season: Season, grids: dict[str, Grid]) -> list[EventListing]:
+    """The Events tab's rows (problems are reported later, with the rest of the organiser tabs)."""
+    return read_overrides(season, grids)[0].events
+
+
+@asynccontextmanager
+async def zwiftpower_slot() -> AsyncIterator[None]:
+    """Hold one slot of the `zwiftpower` limit; without the limit on the server, say so and go on."""
+    async with get_client() as client:
+        try:
+            await client.read_global_concurrency_limit_by_name(ZWIFTPOWER_LIMIT)
+            present = True
+        except ObjectNotFound:
+            present = False
+    if not present:
+        get_run_logger().warning(
+            "no global concurrency limit %r on this Prefect server: fetching without the cross-run ZwiftPower "
+            "limit (run `tdz prefect setup` to create it)", ZWIFTPOWER_LIMIT)
+        yield
+        return
+    async with concurrency(ZWIFTPOWER_LIMIT, occupy=1, timeout_seconds=SLOT_TIMEOUT_SECONDS):
+        yield
+
+
+def _merge(reports: list[FetchReport]) -> FetchReport:
+    """One report for the courses of a stage, each fetched as its own round."""
+    merged = reports[0].model_copy(deep=True)
+    for other in reports[1:]:
+        for endpoint, count in other.requests.items():
+            merged.requests[endpoint] = merged.requests.get(endpoint, 0) + count
+        merged.logins += other.logins
+        merged.fetched += [e for e in other.fetched if e not in merged.fetched]
+        merged.unchanged += [e for e in other.unchanged if e not in merged.unchanged]
+        merged.skipped.update(other.skipped)
+        merged.failed += other.failed
+        merged.suggestions += [s for s in other.suggestions if s not in merged.suggestions]
+        merged.problems += other.problems
+        merged.login_error = merged.login_error or other.login_error
+        merged.seconds += other.seconds
+    return merged
+
+
+@task(name="fetch-results", cache_policy=NO_CACHE, retry_jitter_factor=0.2)
+async def fetch_results(season: Season, settings: Settings, rows: Sequence[EventListing], *, now: datetime,
+                        event_id: int | None = None, round_ids: Sequence[str] = ()) -> FetchReport:
+    """Discover and fetch new results into the archive; raises (and is retried) only when every planned event
+    failed. A login refused by ZwiftPower is returned in the report, not raised, so it is never retried."""
+    statuses = round_status(season, now)
+
+    def is_final(round_id: str) -> bool:
+        return statuses.get(round_id) == "final"
+
+    async with zwiftpower_slot():
+        reports = [await fetch_season_async(season, settings, rows, is_final=is_final, event_id=event_id,
+                                            round_id=round_id, now=now, raise_on_login_error=False)
+                   for round_id in (round_ids or [None])]
+    report = _merge(reports)
+    get_run_logger().info("%s: %s", season.id, report.summary())
+    if report.failed and not (report.fetched or report.unchanged):
+        first = report.failed[0]
+        raise ZwiftPowerUnavailable(f"{season.id}: {len(report.failed)} event(s) failed and none was fetched; "
+                                    f"event {first.event_id}: {first.error}")
+    return report
+
+
+def fetch_retry_delays(retries: int, first_delay_seconds: float) -> list[float]:
+    return [first_delay_seconds * 4**i for i in range(retries)]
+
+
+@task(name="add-suggestions", cache_policy=NO_CACHE)
+def add_suggestions(workbook: Workbook, suggestions: Sequence[EventListing]) -> None:
+    """Discovery's candidates below the Events tab's rows, as `suggested`, for an organiser to confirm."""
+    workbook.append_organiser_rows(EVENTS_TAB, [s.tab_row() for s in suggestions])
+
+
+def _parser_version() -> str:
+    digest = hashlib.sha256(tdz_version().encode())
+    for name in _PARSER_FILES:
+        digest.update((Path(__file__).resolve().parent.parent / "tdz" / name).read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def parse_cache_key(context: TaskRunContext, parameters: dict[str, object]) -> str:
+    """The archive's content hash (sha256 of every payload's sha256) and the parser's own version."""
+    archive = parameters["archive"]
+    assert isinstance(archive, Archive)
+    return f"tdz-parse-{archive.season_id}-{_parser_version()}-{archive.input_hash()}"
+
+
+@task(name="parse-archive", cache_key_fn=parse_cache_key, cache_expiration=timedelta(days=30), persist_result=True)
+def parse(archive: Archive) -> ParsedArchive:
+    return parse_archive(archive)
+
+
+@task(name="read-overrides", cache_policy=NO_CACHE)
+def validate_overrides(season: Season, grids: dict[str, Grid], parsed: ParsedArchive) -> tuple[Overrides,
+                                                                                                list[Problem]]:
+    return read_overrides(season, grids, known_riders=set(parsed.efforts["rider_id"].tolist()))
+
+
+@task(name="score", cache_policy=NO_CACHE)
+def score(season: Season, parsed: ParsedArchive, overrides: Overrides, problems: list[Problem], input_hash: str,
+          now: datetime) -> ScoredSeason:
+    return score_season(season, parsed, overrides, now=now, problems=problems, input_hash=input_hash)
+
+
+@task(name="publish", cache_policy=NO_CACHE)
+def publish(workbook: Workbook, scored: ScoredSeason) -> PublishReport:
+    """Publish what a failed publish left pending (Sheets), then every output tab; unchanged tabs are not written."""
+    pending = getattr(workbook, "publish_pending", None)
+    if pending is not None and (left := pending()) is not None:
+        get_run_logger().info("published the tabs a failed run left pending: %s", ", ".join(left.tabs_written))
+    return workbook.publish(scored.tables)
