@@ -68,7 +68,7 @@ def conform(table: Table, frame: pd.DataFrame) -> pd.DataFrame:
     missing = [c for c in table.names if c not in frame.columns]
     if missing:
         raise KeyError(f"table {table.name!r} is missing columns {missing}")
-    out = frame.loc[:, table.names].copy()
+    out = frame.loc[:, table.names]  # copy-on-write: the cast columns below are new, the others are shared
     for col in table.columns:
         target = PANDAS_DTYPES[col.type]
         series = out[col.name]
@@ -77,7 +77,7 @@ def conform(table: Table, frame: pd.DataFrame) -> pd.DataFrame:
         elif col.type == "string" and isinstance(series.dtype, pd.CategoricalDtype):
             # Big tables keep repeated text (pool, round, rider name) as categories of text: same cells, and no
             # millions of string objects to build.
-            if not series.cat.categories.empty and not isinstance(series.cat.categories.dtype, pd.StringDtype):
+            if not series.cat.categories.empty and series.cat.categories.dtype != target:
                 out[col.name] = series.cat.rename_categories(series.cat.categories.astype("string"))
         elif str(series.dtype) != target:
             out[col.name] = series.astype(target)

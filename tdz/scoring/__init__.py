@@ -73,7 +73,10 @@ def score_season(
     all_final = all(s == "final" for s in statuses.values())
 
     def finish(name: str, frame: pd.DataFrame, **columns: object) -> pd.DataFrame:
-        frame = frame.assign(season_id=season.id, as_of=as_of, **columns)
+        # Constant text as a one-category column: a million copies of one string cost seconds to type-check.
+        constants = {k: pd.Categorical.from_codes(np.zeros(len(frame), dtype=np.int8), [v]) if isinstance(v, str)
+                     else v for k, v in {"season_id": season.id, **columns}.items()}
+        frame = frame.assign(as_of=as_of, **constants)
         return conform(OUTPUT_TABLES[name], frame)
 
     tables: dict[str, pd.DataFrame] = {}
@@ -81,9 +84,7 @@ def score_season(
     if "round_results" in produced:
         results = produced["round_results"]
         results = results.assign(round_status=results["round_id"].map(statuses).astype("category"))
-        order = np.lexsort([results[c].to_numpy() for c in ("rider_id", "position", "round_order", "pool_code",
-                                                             "pool_order")])
-        tables["round_results"] = finish("round_results", results.take(order))
+        tables["round_results"] = finish("round_results", results)
         standings = produced["standings"].merge(
             profiles[["rider_name", "gender", "age_category"]], left_on="rider_id", right_index=True, how="left")
         tables["standings"] = finish("standings", standings,

@@ -35,3 +35,41 @@ def shared_place(frame: pd.DataFrame, by: list[str], keys: list[str], ascending:
     full = np.zeros(len(frame), dtype=np.int64)
     full[complete] = place
     return pd.Series(pd.arrays.IntegerArray(full, ~complete), index=frame.index)
+
+
+def sorted_shared_place(starts_group: np.ndarray, value: np.ndarray) -> np.ndarray:
+    """Shared places (1, 1, 3) of rows already sorted by group, then by `value`; `starts_group` flags each group's
+    first row. The cheap end of `shared_place`, for callers that can produce the order without a lexsort: the
+    place is worked out once per run of equal values and repeated over the run."""
+    count = len(value)
+    if not count:
+        return np.zeros(0, dtype=np.int64)
+    starts_tie = starts_group.copy()
+    starts_tie[1:] |= value[1:] != value[:-1]
+    tie_rows = np.flatnonzero(starts_tie)
+    group_rows = np.flatnonzero(starts_group)
+    group_of_tie = group_rows[np.cumsum(starts_group)[tie_rows] - 1]
+    return np.repeat(tie_rows - group_of_tie + 1, np.diff(tie_rows, append=count))
+
+
+def sort_key(values: pd.Series) -> np.ndarray:
+    """A numpy sort key ordering like `sort_values` does, missing values last: int64 for datetimes and nullable
+    integers (missing = the largest int64), float for the rest (numpy already sorts NaN last)."""
+    values = values.infer_objects()  # manual results appended to efforts leave object columns of timestamps
+    if isinstance(values.dtype, pd.DatetimeTZDtype) or values.dtype.kind == "M":
+        return np.where(values.isna().to_numpy(), np.iinfo(np.int64).max, values.array.asi8)
+    if isinstance(values.dtype, pd.Int64Dtype) or values.dtype.kind in "iu":
+        return values.to_numpy(dtype=np.int64, na_value=np.iinfo(np.int64).max)
+    return values.to_numpy(dtype=float, na_value=np.nan)
+
+
+def first_per_group(order: np.ndarray, *groups: np.ndarray) -> np.ndarray:
+    """Rows (of `order`) that come first in their group, `order` being sorted by the `groups` keys first."""
+    if not len(order):
+        return order
+    first = np.ones(len(order), dtype=bool)
+    for group in groups:
+        ordered = group[order]
+        first[1:] &= ordered[1:] == ordered[:-1]
+    first[0] = False
+    return order[~first]

@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 
 from tdz.organiser import Overrides
+from tdz.scoring.ranking import sort_key
 from tdz.season import PowerCategories, PowerCategory
 
 
@@ -27,13 +28,20 @@ def rider_profiles(efforts: pd.DataFrame, overrides: Overrides, categories: Powe
     move a rider down a category). The Rider registry tab overrides gender and category and adds group, guest and
     registration.
     """
-    real = efforts[efforts["source"].eq("zwiftpower")].sort_values(["event_start", "event_id"], kind="stable")
-    latest = real.drop_duplicates("rider_id", keep="last").set_index("rider_id")
-    profile = latest[["rider_name", "gender", "team", "country"]].copy()
-    first_age = real.dropna(subset=["age_category"]).drop_duplicates("rider_id").set_index("rider_id")
-    profile["age_category"] = first_age["age_category"].reindex(profile.index).astype("string")
-    profile["max_avg_power_w"] = real.groupby("rider_id")["avg_power_w"].max().reindex(profile.index)
-    profile["max_avg_wkg"] = real.groupby("rider_id")["avg_wkg"].max().reindex(profile.index)
+    # Row numbers in event order, then one gather per column: no sort of the whole efforts frame.
+    real = np.flatnonzero(efforts["source"].eq("zwiftpower").to_numpy(dtype=bool, na_value=False))
+    rider = efforts["rider_id"].to_numpy(dtype=np.int64)
+    by_start = real[np.lexsort((sort_key(efforts["event_id"])[real], sort_key(efforts["event_start"])[real]))]
+    latest = pd.Series(by_start).groupby(rider[by_start]).last()
+    profile = efforts[["rider_name", "gender", "team", "country"]].take(latest.to_numpy())
+    profile.index = pd.Index(latest.index.to_numpy(dtype=np.int64), name="rider_id")
+    with_age = by_start[efforts["age_category"].notna().to_numpy()[by_start]]
+    first_age = pd.Series(with_age).groupby(rider[with_age]).first()
+    profile["age_category"] = efforts["age_category"].take(first_age.to_numpy()).set_axis(first_age.index).reindex(
+        profile.index).astype("string")
+    for column in ("avg_power_w", "avg_wkg"):
+        values = efforts[column].to_numpy(dtype=float, na_value=np.nan)[real]
+        profile[f"max_{column}"] = pd.Series(values).groupby(rider[real]).max().reindex(profile.index)
 
     manual_only = efforts.loc[~efforts["rider_id"].isin(profile.index), ["rider_id", "rider_name"]]
     if len(manual_only):
