@@ -146,7 +146,8 @@ def parse(archive: Archive) -> ParsedArchive:
 @task(name="read-overrides", cache_policy=NO_CACHE)
 def validate_overrides(season: Season, grids: dict[str, Grid], parsed: ParsedArchive) -> tuple[Overrides,
                                                                                                 list[Problem]]:
-    return read_overrides(season, grids, known_riders=set(parsed.efforts["rider_id"].tolist()))
+    return read_overrides(season, grids, known_riders=set(parsed.efforts["rider_id"].tolist()),
+                          known_events=set(parsed.events["event_id"].tolist()))
 
 
 @task(name="score", cache_policy=NO_CACHE)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import time
 from pathlib import Path
@@ -52,7 +53,8 @@ def demo(
     seed: int = typer.Option(2026, help="Seed of the generated demo season."),
 ) -> None:
     """Generate the bundled demo seasons (if absent), score them and write out/<season>.xlsx."""
-    from flows.score_season import score_season
+    from flows.params import RunParameters
+    from flows.rescore_season import rescore_season
     from tdz.demo import ensure_demo
     from tdz.tables import ORGANISER_TABS
     from tdz.workbook import open_workbook
@@ -71,20 +73,9 @@ def demo(
                 list(ORGANISER_TABS.values()), seed=demo_season.organiser_seed
             )
         with console.status(f"{season.id}: scoring"):
-            summary = score_season(str(season_file), archive_dir=str(settings.archive_dir),
-                                   out_dir=str(settings.out_dir))
+            summary = asyncio.run(rescore_season(run=RunParameters(season_file=str(season_file), target="local")))
         _print_summary(summary)
     console.print(f"done in {time.perf_counter() - started:.1f} s")
-
-
-@app.command()
-def score(season: Path = typer.Option(..., "--season", help="Season file, e.g. seasons/kwcc-tdz-2026.toml.")) -> None:
-    """Score a season from its raw archive and organiser tabs, and publish the output tabs (no fetching)."""
-    from flows.score_season import score_season
-
-    settings = Settings()
-    _load_or_exit(season)
-    _print_summary(score_season(str(season), archive_dir=str(settings.archive_dir), out_dir=str(settings.out_dir)))
 
 
 def _run_parameters(season: Path, event: int | None, round_: str | None, target: str | None, dry_run: bool):
@@ -116,8 +107,6 @@ def run(
     dry_run: bool = DRY_RUN_OPTION,
 ) -> None:
     """Discover, fetch, score and publish a season: the hourly `update-season` flow, run here once."""
-    import asyncio
-
     from flows.update_season import update_season
 
     if event is not None and round_ is not None:
@@ -129,8 +118,6 @@ def run(
 @app.command()
 def rescore(season: Path = SEASON_OPTION, target: str | None = TARGET_OPTION, dry_run: bool = DRY_RUN_OPTION) -> None:
     """Re-read the organiser tabs, score the season from the archive and publish (the `rescore-season` flow)."""
-    import asyncio
-
     from flows.rescore_season import rescore_season
 
     _print_summary(asyncio.run(rescore_season(run=_run_parameters(season, None, None, target, dry_run))))
@@ -147,8 +134,6 @@ def prefect_setup(
 ) -> None:
     """Save the secrets in the TDZ_* settings as Prefect Secret blocks; create the `zwiftpower` concurrency limit
     and the `tdz-process` work pool when missing."""
-    import asyncio
-
     from flows.setup import setup_prefect
 
     for line in asyncio.run(setup_prefect(Settings(), zwiftpower_slots=zwiftpower_slots)):

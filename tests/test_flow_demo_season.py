@@ -1,14 +1,17 @@
-"""The score-season flow end to end on the demo archive: real parser, scoring and xlsx workbook under Prefect."""
+"""The rescore-season flow end to end on the demo archive, as `tdz demo` runs it: real parser, scoring and xlsx
+workbook under Prefect."""
 
 from __future__ import annotations
 
+import asyncio
 import shutil
 from pathlib import Path
 
 import openpyxl
 import pytest
 
-from flows.score_season import score_season
+from flows.params import RunParameters
+from flows.rescore_season import rescore_season
 from tdz.demo import ensure_demo
 from tdz.season import Season
 from tdz.tables import ORGANISER_TABS, output_tables_for
@@ -27,8 +30,14 @@ def workspace(tmp_path: Path, demo_archive_dir: Path, ctt: Season, kwcc: Season)
     return tmp_path
 
 
+@pytest.fixture(autouse=True)
+def _workspace_settings(workspace: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TDZ_ARCHIVE_DIR", str(workspace / "archive"))
+    monkeypatch.setenv("TDZ_OUT_DIR", str(workspace / "out"))
+
+
 def run(workspace: Path, season_file: Path):
-    return score_season(str(season_file), archive_dir=str(workspace / "archive"), out_dir=str(workspace / "out"))
+    return asyncio.run(rescore_season(run=RunParameters(season_file=str(season_file), target="local")))
 
 
 def all_tabs(path: Path) -> dict[str, list[list[object]]]:
