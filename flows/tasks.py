@@ -26,7 +26,6 @@ from tdz.organiser import EventListing, Overrides, read_overrides
 from tdz.parse import ParsedArchive, parse_archive
 from tdz.problems import Problem
 from tdz.scoring import ScoredSeason, score_season, tdz_version
-from tdz.scoring.efforts import round_status
 from tdz.season import Season
 from tdz.settings import Settings
 from tdz.tables import EVENTS_TAB, ORGANISER_TABS
@@ -96,13 +95,8 @@ async def fetch_results(season: Season, settings: Settings, rows: Sequence[Event
                         event_id: int | None = None, round_ids: Sequence[str] = ()) -> FetchReport:
     """Discover and fetch new results into the archive; raises (and is retried) only when every planned event
     failed. A login refused by ZwiftPower is returned in the report, not raised, so it is never retried."""
-    statuses = round_status(season, now)
-
-    def is_final(round_id: str) -> bool:
-        return statuses.get(round_id) == "final"
-
     async with zwiftpower_slot():
-        reports = [await fetch_season_async(season, settings, rows, is_final=is_final, event_id=event_id,
+        reports = [await fetch_season_async(season, settings, rows, event_id=event_id,
                                             round_id=round_id, now=now, raise_on_login_error=False)
                    for round_id in (round_ids or [None])]
     report = _merge(reports)

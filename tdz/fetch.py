@@ -7,7 +7,8 @@ confirmed event get discovery suggestions from ZwiftPower's recent-results list 
 When to fetch an event again (the incremental rule, so an hourly run with nothing new makes no result fetches):
 
 1. never archived → fetch;
-2. every round it counts for is final (`is_final(round_id)`; scoring knows: window closed + settle hours) →
+2. every round it counts for is final (`is_final(round_id)`; by default `Season.final_round_ids`: window closed
+   plus the season's settle hours) →
    never again;
 3. provisional and its row in the recent-results list differs from the row seen when it was last fetched
    (ZwiftPower rewrote the entry) → fetch;
@@ -99,12 +100,6 @@ class FetchReport(BaseModel):
             lines += ["| suggested event | round | note |", "|---|---|---|"]
             lines += [f"| {s.event_id} | {s.round} | {s.note} |" for s in self.suggestions]
         return "\n".join(lines)
-
-
-def final_rounds(season: Season, now: datetime) -> set[str]:
-    """Rounds past their window plus the settle hours: a stand-in until scoring passes its own statuses."""
-    settle = timedelta(hours=season.season.settle_hours)
-    return {r.id for r in season.rounds if now >= r.closes + settle}
 
 
 def counted_events(
@@ -283,7 +278,7 @@ async def fetch_season_async(
     started = time.monotonic()
     now = now or datetime.now(timezone.utc)
     if is_final is None:
-        is_final = final_rounds(season, now).__contains__
+        is_final = season.final_round_ids(now).__contains__
     if count_suggestions is None:
         count_suggestions = season.discovery.count_suggested if season.discovery else False
     mode = f"event {event_id}" if event_id is not None else f"round {round_id}" if round_id else "season"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import tomllib
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -195,6 +195,11 @@ class Season(_Strict):
             if r.id == round_id:
                 return r
         raise KeyError(round_id)
+
+    def final_round_ids(self, now: datetime) -> set[str]:
+        """Rounds whose window closed at least `settle_hours` ago: their results no longer change."""
+        settle = timedelta(hours=self.season.settle_hours)
+        return {r.id for r in self.rounds if now >= r.closes + settle}
 
     def rounds_open_at(self, when: datetime) -> list[Round]:
         """Rounds whose window holds `when` (several when courses of one stage share events)."""

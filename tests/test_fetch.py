@@ -11,7 +11,7 @@ from pydantic import SecretStr
 
 from tdz.archive import Archive
 from tdz.organiser import EventListing
-from tdz.fetch import FetchReport, fetch_season, final_rounds
+from tdz.fetch import FetchReport, fetch_season
 from tdz.season import Season, load_season
 from tdz.settings import Settings
 from tdz.sources import RetryPolicy, ZwiftPowerLoginError
@@ -168,7 +168,7 @@ def test_provisional_events_are_refetched_on_a_list_change_or_age_and_final_ones
     assert old.unchanged == [6001, 6002, 6101] and zp.counts()["results_view"] == 3
 
     final_time = season.round("1").closes + timedelta(hours=season.season.settle_hours)
-    assert "1" in final_rounds(season, final_time) and "2" not in final_rounds(season, final_time)
+    assert "1" in season.final_round_ids(final_time) and "2" not in season.final_round_ids(final_time)
     zp.reset_log()
     later = fetch(season, settings, final_time, refetch_after=timedelta(hours=12))
     assert later.skipped[6001] == later.skipped[6002] == "final"

@@ -50,9 +50,8 @@ def rounds_frame(season: Season) -> pd.DataFrame:
 
 def round_status(season: Season, now: datetime) -> dict[str, str]:
     """`final` once a round's window closed plus the season's settle time, else `provisional`."""
-    settle = pd.Timedelta(hours=season.season.settle_hours)
-    stamp = pd.Timestamp(now)
-    return {r.id: "final" if stamp >= pd.Timestamp(r.closes) + settle else "provisional" for r in season.rounds}
+    final = season.final_round_ids(now)
+    return {r.id: "final" if r.id in final else "provisional" for r in season.rounds}
 
 
 def assign_events(
