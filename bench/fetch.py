@@ -59,7 +59,7 @@ def main() -> None:
           f"{settings.fetch_concurrency}")
     for label, when in (("first fetch", now), ("nothing new, 1 h later", now + timedelta(hours=1))):
         started = time.perf_counter()
-        report = fetch_season(season, settings, now=when, count_suggestions=True)
+        report = fetch_season(season, settings, now=when)
         seen = zp.counts()
         print(f"{label}: {time.perf_counter() - started:.1f} s wall; {report.summary()}")
         print(f"  result requests: {report.result_requests} (servers saw "

@@ -5,7 +5,7 @@ Riders have an ability (W/kg, weight) that drives every time they ride, so stand
 the same seed gives byte-identical payloads and manifests.
 - Points season (CTT-like): 300 riders (ids 1000001…), 3–5 time trials in each round's window plus a women-only
   event on every third round; riders ride from 1–2 rounds to all of them, sometimes 2–3 attempts a round.
-- Time season (KWCC-like): 150 registered club riders (2000001…, the Riders seed) and 100 others (2500001…) in
+- Time season (KWCC-like): 150 registered club riders (2000001…, the Rider registry seed) and 100 others (2500001…) in
   public group rides with pens A–E, of which only the course's pen counts; 9–12 events a stage, the first two
   on the window's opening Monday at 17:00 and 18:00 UTC; make-up events for two stages in the make-up week.
 
@@ -18,7 +18,7 @@ Wire-format quirks sprinkled in on purpose, each at least once, so the parser me
 - `weight` and `height` `[0, 0]`; `age` "-" and ""; an extra `notes` key on some rows;
 - one rider whose `zwid` is a string in `results_view`; `routeId` values above 2**31;
 - (time seasons) race-named events (stages 1 and 2), Monday 17:00 and 18:00 UTC starts, guests and riders with
-  no group in the Riders seed, efforts in pens that do not count, riders missing stages, make-up week events.
+  no group in the Rider registry seed, efforts in pens that do not count, riders missing stages, make-up week events.
 """
 
 from __future__ import annotations

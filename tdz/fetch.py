@@ -1,7 +1,8 @@
 """Plan → fetch → archive: which events to ask ZwiftPower for, asking politely, and keeping what came back.
 
-Which events: every event an organiser confirmed in the Events tab or listed in the season file, plus (when
-`count_suggestions`) those discovery suggested, for rounds that have opened; excluded events never. Rounds with no
+Which events: every event an organiser confirmed in the Events tab or listed in the season file, plus (when the
+season's `discovery.count_suggested`) those discovery suggested, for rounds that have opened; excluded events
+never (`tdz.organiser.listed_event_rounds`, the reading scoring uses too). Rounds with no
 confirmed event get discovery suggestions from ZwiftPower's recent-results list (see `tdz.discovery`).
 
 When to fetch an event again (the incremental rule, so an hourly run with nothing new makes no result fetches):
@@ -36,7 +37,7 @@ from pydantic import BaseModel, Field
 
 from tdz.archive import Archive, ArchiveRefused, PayloadKind
 from tdz.discovery import ListedEvent, discover, parse_event_list
-from tdz.organiser import EventListing
+from tdz.organiser import EventListing, listed_event_rounds
 from tdz.problems import Problem
 from tdz.season import Season
 from tdz.settings import Settings
@@ -102,25 +103,12 @@ class FetchReport(BaseModel):
         return "\n".join(lines)
 
 
-def counted_events(
-    season: Season, rows: Sequence[EventListing], count_suggestions: bool
-) -> tuple[dict[int, list[str]], dict[int, str]]:
+def counted_events(season: Season, rows: Sequence[EventListing]) -> tuple[dict[int, list[str]], dict[int, str]]:
     """Event → the rounds it counts for, and event → why it does not count (excluded, unconfirmed)."""
-    every_round = tuple(r.id for r in season.rounds)
-    excluded = {(r.event_id, rid) for r in rows if r.status == "excluded" for rid in r.round_ids or every_round}
-    counted: dict[int, list[str]] = {}
-    left_out: dict[int, str] = {}
-    listed = [(e, r.id, "confirmed") for r in season.rounds for e in r.events]
-    listed += [(row.event_id, rid, row.status) for row in rows for rid in row.round_ids or every_round]
-    for event_id, round_id, status in listed:
-        if status == "excluded" or (event_id, round_id) in excluded:
-            left_out.setdefault(event_id, f"excluded by the organiser for round {round_id}")
-        elif status == "suggested" and not count_suggestions:
-            left_out.setdefault(event_id, "suggested by discovery, not confirmed yet")
-        elif round_id not in counted.setdefault(event_id, []):
-            counted[event_id].append(round_id)
-    for event_id in counted:
-        left_out.pop(event_id, None)
+    listed = listed_event_rounds(season, rows)
+    counted = {event_id: [round_id for round_id, _ in rounds] for event_id, rounds in listed.counted.items()}
+    left_out = dict(listed.excluded)
+    left_out.update({event_id: "suggested by discovery, not confirmed yet" for event_id in listed.unconfirmed})
     return counted, left_out
 
 
@@ -135,12 +123,11 @@ def plan_fetch(
     seen_fingerprints: dict[str, str] | None = None,
     event_id: int | None = None,
     round_id: str | None = None,
-    count_suggestions: bool = False,
     refetch_after: timedelta = DEFAULT_REFETCH_AFTER,
     force: bool = False,
 ) -> tuple[list[PlannedEvent], dict[int, str]]:
     """The events to fetch now (and why), and the ones left alone (and why), per the module's rule."""
-    counted, skipped = counted_events(season, rows, count_suggestions)
+    counted, skipped = counted_events(season, rows)
     if event_id is not None:
         return [PlannedEvent(event_id=event_id, rounds=counted.get(event_id, []), why="asked for")], {}
     opened = {r.id for r in season.rounds if r.opens <= now}
@@ -266,7 +253,6 @@ async def fetch_season_async(
     is_final: Callable[[str], bool] | None = None,
     event_id: int | None = None,
     round_id: str | None = None,
-    count_suggestions: bool | None = None,
     refetch_after: timedelta = DEFAULT_REFETCH_AFTER,
     force: bool = False,
     now: datetime | None = None,
@@ -279,8 +265,6 @@ async def fetch_season_async(
     now = now or datetime.now(timezone.utc)
     if is_final is None:
         is_final = season.final_round_ids(now).__contains__
-    if count_suggestions is None:
-        count_suggestions = season.discovery.count_suggested if season.discovery else False
     mode = f"event {event_id}" if event_id is not None else f"round {round_id}" if round_id else "season"
     report = FetchReport(mode=mode)
     counts: Counter[str] = Counter()
@@ -295,7 +279,7 @@ async def fetch_season_async(
             report.suggestions = _suggest(season, rows, listed.values(), now, round_id)
         plan, report.skipped = plan_fetch(
             season, [*rows, *report.suggestions], archive, is_final=is_final, now=now, listed=listed,
-            seen_fingerprints=seen, event_id=event_id, round_id=round_id, count_suggestions=count_suggestions,
+            seen_fingerprints=seen, event_id=event_id, round_id=round_id,
             refetch_after=refetch_after, force=force,
         )
         run = _Run(zp, zwift, archive, report, now, listed, seen)

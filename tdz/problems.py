@@ -6,7 +6,7 @@ from pydantic import BaseModel
 
 
 class Problem(BaseModel):
-    """One refused input. `source` is a tab name (`DQ`, `Riders`…), `zwiftpower`, `zwift` or `season`."""
+    """One refused input. `source` is a tab name (`DQ`, `Rider registry`…), `zwiftpower`, `zwift` or `season`."""
 
     source: str
     why: str

@@ -122,7 +122,7 @@ class TimeScoring(_Strict):
     race_pattern: str = r"\brace\b"
     start_penalty: StartPenalty | None = None
     handicaps: dict[str, float] = Field(default_factory=dict, description="Rider group → seconds added to GC.")
-    registered_only: bool = Field(True, description="Only riders in the Riders tab count.")
+    registered_only: bool = Field(True, description="Only riders in the Rider registry tab count.")
     tie_breaks: tuple[TieBreak, ...] = ("shared",)
 
     @field_validator("race_pattern")
@@ -196,10 +196,27 @@ class Season(_Strict):
                 return r
         raise KeyError(round_id)
 
+    @property
+    def counts_suggested_events(self) -> bool:
+        """Whether discovery's suggestions count before an organiser confirms them (no discovery: they don't)."""
+        return self.discovery.count_suggested if self.discovery else False
+
     def final_round_ids(self, now: datetime) -> set[str]:
-        """Rounds whose window closed at least `settle_hours` ago: their results no longer change."""
+        """Rounds whose results no longer change: the window (and the make-up week, when there is one, since any
+        stage may be ridden then) closed at least `settle_hours` ago."""
         settle = timedelta(hours=self.season.settle_hours)
-        return {r.id for r in self.rounds if now >= r.closes + settle}
+        makeup = self.season.makeup.closes if self.season.makeup else None
+        return {r.id for r in self.rounds if now >= max(r.closes, makeup or r.closes) + settle}
+
+    def stages_named_in(self, title: str) -> list[str]:
+        """The season's stages whose number the title names, by the discovery `title_pattern` ("Stage 4")."""
+        pattern = self.discovery.title_pattern if self.discovery else Discovery().title_pattern
+        stages = dict.fromkeys(r.stage for r in self.rounds)
+        return [s for s in stages if re.search(pattern.replace("{stage}", re.escape(s)), title, re.IGNORECASE)]
+
+    def in_makeup(self, when: datetime) -> bool:
+        makeup = self.season.makeup
+        return makeup is not None and makeup.opens <= when < makeup.closes
 
     def rounds_open_at(self, when: datetime) -> list[Round]:
         """Rounds whose window holds `when` (several when courses of one stage share events)."""

@@ -126,7 +126,7 @@ ROUND_RESULTS = Table(
     "one row per pool, round and rider with a best effort in that round",
     (
         SEASON,
-        _c("pool", "string", "Pool name, e.g. overall, gender=F, gender=M+power_category=B."),
+        _c("pool", "string", "Pool name, e.g. overall, gender=F, 'gender=M, power_category=B' (dimensions joined by a comma)."),
         _c("round_id", "string", "Round id."),
         _c("route", "string", "Route of the round."),
         _c("terrain", "string", "flat, rolling or mountain."),

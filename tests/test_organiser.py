@@ -89,3 +89,22 @@ def test_registry_handicaps_and_manual_results(kwcc: Season) -> None:
 def test_a_tab_with_a_wrong_header_is_reported(ctt: Season) -> None:
     _, problems = read_overrides(ctt, {"DQ": [["rider", "round", "reason"], ["1", "1", "x"]]})
     assert problems[0].row == 1 and "missing column" in problems[0].why
+
+
+def test_an_exclusion_wins_over_every_other_listing_of_the_event(ctt: Season, tmp_path) -> None:
+    from tdz.organiser import listed_event_rounds
+
+    season = ctt.model_copy(update={"rounds": (ctt.rounds[0].model_copy(update={"events": (111, 112)}),
+                                               *ctt.rounds[1:])})
+    grid = [["event_id", "round", "status", "note"],
+            ["111", "1", "excluded", "wrong route"],   # listed in the season file, excluded here
+            ["112", "1", "suggested", "discovery"],    # the season file's confirmation wins over a suggestion
+            ["113", "2", "confirmed", ""],
+            ["114", "", "excluded", ""],               # no round: excluded everywhere
+            ["114", "3", "confirmed", ""],
+            ["115", "4", "suggested", ""]]             # CTT has no discovery: suggestions wait
+    overrides, problems = read_overrides(season, {"Events": grid})
+    listed = listed_event_rounds(season, overrides.events)
+    assert not problems
+    assert listed.counted == {112: [("1", "confirmed")], 113: [("2", "confirmed")]}
+    assert set(listed.excluded) == {111, 114} and listed.unconfirmed == {115}

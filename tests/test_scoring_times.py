@@ -153,3 +153,10 @@ def test_gc_adds_the_handicap_once_and_lists_dns_unranked(mini) -> None:
 def test_handicaps_tab_overrides_the_season_file(mini) -> None:
     gc = score(*mini, {"Handicaps": [["group", "rider_id", "seconds"], ["B1", "", "10:00"]]}).tables["gc"]
     assert rows_of(gc, classification="overall").loc[R2, "gc_time_s"] == 5700 + 600
+
+
+def test_riders_with_no_group_get_no_group_place(mini) -> None:
+    stage1 = rows_of(score(*mini).tables["stage_results"], round_id="1")
+    # Group letters: R1 and R5 are A (R5 1850 1st, R1 1870 2nd), R2 is B (1st); R4 has no group: no group place.
+    assert stage1.loc[[R5, R1, R2], "group_place"].tolist() == [1, 2, 1]
+    assert pd.isna(stage1.loc[R4, "group_place"])

@@ -5,21 +5,17 @@ Shared by every scoring kind; everything here is driven by the season file and t
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import datetime
 
 import numpy as np
 import pandas as pd
 
-from tdz.organiser import Overrides
+from tdz.organiser import Overrides, listed_event_rounds
 from tdz.parse import ParsedArchive
 from tdz.problems import Problem
 from tdz.scoring.ranking import first_per_group, sort_key
 from tdz.season import Season, TimeScoring
-
-_STAGE_IN_TITLE = re.compile(r"\bstage\s*(\d+)", re.IGNORECASE)
-
 
 @dataclass
 class PreparedEfforts:
@@ -63,22 +59,18 @@ def assign_events(
     Returns one row per (event_id, round_id) with `listing` (confirmed/suggested/window/makeup/excluded) and the
     problems for events that fit no round.
     """
-    count_suggested = season.discovery.count_suggested if season.discovery else True
-    listed: dict[int, list[tuple[str, str]]] = {}
-    for r in season.rounds:
-        for event_id in r.events:
-            listed.setdefault(event_id, []).append((r.id, "confirmed"))
-    for entry in overrides.events:
-        if entry.status == "suggested" and not count_suggested:
-            continue
-        for round_id in entry.round_ids or ("",):
-            listed.setdefault(entry.event_id, []).append((round_id, entry.status))
-    makeup = season.season.makeup
+    listed = listed_event_rounds(season, overrides.events)
     rows: list[tuple[int, str, str]] = []
     problems: list[Problem] = []
     for event_id, name, start in events[["event_id", "event_name", "event_start"]].itertuples(index=False):
-        if event_id in listed:
-            rows.extend((event_id, round_id, status) for round_id, status in listed[event_id])
+        if event_id in listed.counted:
+            rows.extend((event_id, round_id, status) for round_id, status in listed.counted[event_id])
+            continue
+        if event_id in listed.unconfirmed:
+            continue
+        if event_id in listed.excluded:  # still shown in the efforts tab, marked excluded, where its window says
+            when = None if pd.isna(start) else start.to_pydatetime()
+            rows.extend((event_id, r.id, "excluded") for r in (season.rounds_open_at(when) if when else []))
             continue
         if pd.isna(start):
             problems.append(Problem(source="zwift", event_id=event_id, column="eventStart",
@@ -88,11 +80,10 @@ def assign_events(
         if in_window:
             rows.extend((event_id, r.id, "window") for r in in_window)
             continue
-        stage = _STAGE_IN_TITLE.search(name or "")
-        if makeup and makeup.opens <= start.to_pydatetime() < makeup.closes and stage:
-            rounds = [r.id for r in season.rounds if r.stage == stage.group(1)]
-            if rounds:
-                rows.extend((event_id, round_id, "makeup") for round_id in rounds)
+        if season.in_makeup(start.to_pydatetime()):
+            stages = season.stages_named_in(name or "")
+            if len(stages) == 1:
+                rows.extend((event_id, r.id, "makeup") for r in season.rounds if r.stage == stages[0])
                 continue
         problems.append(Problem(source="zwift", event_id=event_id, column="eventStart", value=str(start),
                                 why="event starts outside every round window; list it in the Events tab to count it"))

@@ -9,12 +9,13 @@ import pandas as pd
 def shared_place(frame: pd.DataFrame, by: list[str], keys: list[str], ascending: list[bool]) -> pd.Series:
     """Place within each `by` group ordered by `keys`; rows equal on every key share the better place (1, 1, 3).
 
-    Rows with a missing key are given no place. Keys must be numeric; groups are numbered once and the ranking
-    is one `np.lexsort`, which keeps this fast on millions of rows.
+    Rows with a missing key, or a missing group (a rider with no group has no group place), are given no place.
+    Keys must be numeric; groups are numbered once and the ranking is one `np.lexsort`, which keeps this fast on
+    millions of rows.
     """
     if frame.empty:
         return pd.Series(pd.array([], dtype="Int64"), index=frame.index)
-    complete = frame[keys].notna().all(axis=1).to_numpy()
+    complete = frame[keys + by].notna().all(axis=1).to_numpy()
     groups = (frame.groupby(by, sort=False, observed=True).ngroup().to_numpy() if by
               else np.zeros(len(frame), dtype=np.int64))[complete]
     values = [frame[k].to_numpy(dtype=float)[complete] * (1.0 if asc else -1.0) for k, asc in zip(keys, ascending)]
