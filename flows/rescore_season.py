@@ -17,5 +17,5 @@ async def rescore_season(run: RunParameters) -> RunSummary:
     """Re-read the organiser tabs and score the whole season from the archive; `mode` is ignored (nothing is
     fetched)."""
     ctx = await open_run(run)
-    grids = read_organiser_tabs(ctx.workbook)
+    grids = read_organiser_tabs(ctx.workbook, dry_run=run.dry_run)
     return await score_and_publish(ctx, grids, None, flow="rescore-season")

@@ -15,7 +15,16 @@ from flows.params import RunParameters
 from flows.tasks import parse, publish, score, validate_overrides
 from tdz.archive import Archive
 from tdz.fetch import FetchReport
-from tdz.report import RunCounts, RunSummary, compare, load_snapshot, save_snapshot, snapshot, summarize
+from tdz.report import (
+    RunCounts,
+    RunSummary,
+    compare,
+    load_snapshot,
+    publishable,
+    save_snapshot,
+    snapshot,
+    summarize,
+)
 from tdz.season import Season
 from tdz.settings import Settings
 from tdz.workbook import Grid, Workbook, open_workbook
@@ -66,25 +75,27 @@ async def score_and_publish(ctx: SeasonRun, grids: dict[str, Grid], fetched: Fet
         counts = RunCounts(result_fetches=fetched.result_requests, zwiftpower_requests=sum(fetched.requests.values()),
                            logins=fetched.logins, events_fetched=len(fetched.fetched),
                            fetch_failures=len(fetched.failed))
-    if ctx.run.dry_run:
+    current, previous = snapshot(ctx.season.id, scored.tables), load_snapshot(ctx.snapshot_path)
+    skip = "dry run" if ctx.run.dry_run else publishable(archive.exists(), archive.root, previous, current)
+    if skip:
         location = workbook_location(ctx.workbook)
+        if not ctx.run.dry_run:
+            get_run_logger().warning("%s: %s", ctx.season.id, skip)
     else:
         report = publish(ctx.workbook, scored)
         counts.tabs_written, location = report.tabs_written, report.location
+        save_snapshot(ctx.snapshot_path, current)
     calls = getattr(ctx.workbook, "calls", None)
     if calls is not None:
         counts.sheet_reads, counts.sheet_writes = calls.reads, calls.writes
 
     summary = summarize(ctx.season, scored)
     summary.workbook = location
-    current = snapshot(ctx.season.id, scored.tables)
-    changes = compare(load_snapshot(ctx.snapshot_path), current)
-    if not ctx.run.dry_run:
-        save_snapshot(ctx.snapshot_path, current)
+    changes = compare(previous, current)
     await publish_artifacts(ctx.season, ctx.workbook, summary, changes, counts, scored.problems, flow=flow,
                             dry_run=ctx.run.dry_run, fetched=fetched)
     get_run_logger().info(
         "%s: %d riders, %d efforts, %d problems, %d new efforts, %d changed positions; wrote %s", ctx.season.id,
         summary.riders, summary.efforts, summary.problems, changes.new_efforts, changes.changed_positions,
-        ", ".join(counts.tabs_written) or ("nothing (dry run)" if ctx.run.dry_run else "nothing (unchanged)"))
+        ", ".join(counts.tabs_written) or f"nothing ({skip or 'unchanged'})")
     return summary

@@ -7,11 +7,9 @@ Fetching retries with backoff (ZwiftPower and Zwift are outside and flaky) under
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
-from pathlib import Path
 
 from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
@@ -23,9 +21,9 @@ from prefect.exceptions import ObjectNotFound
 from tdz.archive import Archive
 from tdz.fetch import FetchReport, fetch_season_async
 from tdz.organiser import EventListing, Overrides, read_overrides
-from tdz.parse import ParsedArchive, parse_archive
+from tdz.parse import ParsedArchive, parse_archive, parser_version
 from tdz.problems import Problem
-from tdz.scoring import ScoredSeason, score_season, tdz_version
+from tdz.scoring import ScoredSeason, score_season
 from tdz.season import Season
 from tdz.settings import Settings
 from tdz.tables import EVENTS_TAB, ORGANISER_TABS
@@ -34,7 +32,6 @@ from tdz.workbook import Grid, PublishReport, Workbook
 ZWIFTPOWER_LIMIT = "zwiftpower"
 """Global concurrency limit: season fetches talking to ZwiftPower at once, across every flow run."""
 SLOT_TIMEOUT_SECONDS = 1800
-_PARSER_FILES = ("parse.py", "archive.py")
 
 
 class ZwiftPowerUnavailable(RuntimeError):
@@ -42,9 +39,11 @@ class ZwiftPowerUnavailable(RuntimeError):
 
 
 @task(name="read-organiser-tabs", cache_policy=NO_CACHE)
-def read_organiser_tabs(workbook: Workbook) -> dict[str, Grid]:
+def read_organiser_tabs(workbook: Workbook, dry_run: bool = False) -> dict[str, Grid]:
+    """Every organiser tab as text; missing tabs are created first, except on a dry run (which writes nothing)."""
     tabs = list(ORGANISER_TABS.values())
-    workbook.ensure_organiser_tabs(tabs)
+    if not dry_run:
+        workbook.ensure_organiser_tabs(tabs)
     return workbook.read_organiser_tabs(tabs)
 
 
@@ -118,18 +117,11 @@ def add_suggestions(workbook: Workbook, suggestions: Sequence[EventListing]) -> 
     workbook.append_organiser_rows(EVENTS_TAB, [s.tab_row() for s in suggestions])
 
 
-def _parser_version() -> str:
-    digest = hashlib.sha256(tdz_version().encode())
-    for name in _PARSER_FILES:
-        digest.update((Path(__file__).resolve().parent.parent / "tdz" / name).read_bytes())
-    return digest.hexdigest()[:16]
-
-
 def parse_cache_key(context: TaskRunContext, parameters: dict[str, object]) -> str:
     """The archive's content hash (sha256 of every payload's sha256) and the parser's own version."""
     archive = parameters["archive"]
     assert isinstance(archive, Archive)
-    return f"tdz-parse-{archive.season_id}-{_parser_version()}-{archive.input_hash()}"
+    return f"tdz-parse-{archive.season_id}-{parser_version()}-{archive.input_hash()}"
 
 
 @task(name="parse-archive", cache_key_fn=parse_cache_key, cache_expiration=timedelta(days=30), persist_result=True)
@@ -152,8 +144,6 @@ def score(season: Season, parsed: ParsedArchive, overrides: Overrides, problems:
 
 @task(name="publish", cache_policy=NO_CACHE)
 def publish(workbook: Workbook, scored: ScoredSeason) -> PublishReport:
-    """Publish what a failed publish left pending (Sheets), then every output tab; unchanged tabs are not written."""
-    pending = getattr(workbook, "publish_pending", None)
-    if pending is not None and (left := pending()) is not None:
-        get_run_logger().info("published the tabs a failed run left pending: %s", ", ".join(left.tabs_written))
+    """Every output tab, whole (this supersedes what a failed publish left pending); unchanged tabs are not
+    written."""
     return workbook.publish(scored.tables)

@@ -18,7 +18,7 @@ async def update_season(run: RunParameters) -> RunSummary:
     """Fetch what is new on ZwiftPower for a season (all past events, one event or one round), then score and
     publish every output tab. Discovery's suggestions are added to the Events tab."""
     ctx = await open_run(run)
-    grids = read_organiser_tabs(ctx.workbook)
+    grids = read_organiser_tabs(ctx.workbook, dry_run=run.dry_run)
     fetch = fetch_results.with_options(retries=run.fetch_retries, retry_delay_seconds=fetch_retry_delays(
         run.fetch_retries, run.fetch_retry_delay_seconds))
     fetched = await fetch(ctx.season, ctx.settings, listed_events(ctx.season, grids), now=ctx.now,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import time
 from pathlib import Path
 
@@ -16,11 +15,6 @@ from tdz.cli_sources import zwiftpower_app
 from tdz.report import RunSummary
 from tdz.season import SeasonFileError, load_season
 from tdz.settings import Settings
-
-# A club's pipeline should not phone home by default, and a small VM may need longer than Prefect's 20 s to start
-# its temporary API; both stay overridable from the environment.
-os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
 
 app = typer.Typer(help="tdz: score club Zwift race series from ZwiftPower results.", no_args_is_help=True,
                   add_completion=False)

@@ -17,14 +17,16 @@ Choices worth knowing:
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pandas as pd
 
-from tdz.archive import Archive, PayloadKind
 from tdz import wire
+from tdz.archive import Archive, PayloadKind
 from tdz.problems import Problem
 
 EFFORT_DTYPES: dict[str, str] = {
@@ -373,3 +375,12 @@ def parse_archive(archive: Archive) -> ParsedArchive:
         events=_frame(events, EVENT_DTYPES),
         problems=problems,
     )
+
+
+def parser_version() -> str:
+    """A fingerprint of the code that turns the archive into frames (this module, the wire readers, the archive
+    format): a cached parse of the same archive is valid only while it is unchanged."""
+    digest = hashlib.sha256()
+    for module in ("parse.py", "wire.py", "archive.py"):
+        digest.update((Path(__file__).resolve().parent / module).read_bytes())
+    return digest.hexdigest()[:16]

@@ -133,6 +133,24 @@ def compare(previous: RunSnapshot | None, current: RunSnapshot) -> RunChanges:
     )
 
 
+class WouldBlankStandings(RuntimeError):
+    """A publish that would replace published standings with empty ones: refused, the old tabs stay."""
+
+
+def publishable(archive_exists: bool, archive_root: Path, previous: RunSnapshot | None,
+                current: RunSnapshot) -> str | None:
+    """Why this run must not publish (None when it may). A run with no raw archive has nothing to publish (a
+    season before its first results, or a worker pointed at the wrong folder); a run that scored no efforts
+    where the last publish had some is refused with an error, so good standings are never blanked."""
+    if previous is not None and previous.efforts and not current.efforts:
+        raise WouldBlankStandings(
+            f"{current.season_id}: this run scored no efforts but the last publish had {len(previous.efforts)}: "
+            f"refusing to blank the standings (is the raw archive at {archive_root} complete?)")
+    if not archive_exists:
+        return f"no raw archive at {archive_root} yet (no manifest.json): nothing to publish"
+    return None
+
+
 def load_snapshot(path: Path) -> RunSnapshot | None:
     """The snapshot of the last published run, or None (first run, or an unreadable file)."""
     try:

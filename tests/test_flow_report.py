@@ -178,3 +178,15 @@ def test_every_secret_of_the_settings_is_redacted() -> None:
                    "services/T1/B2/xyz"):
         assert secret not in cleaned
     assert cleaned.startswith("login failed with *** for cookie ***")
+
+
+def test_a_publish_never_blanks_standings_and_an_absent_archive_publishes_nothing(tmp_path) -> None:
+    from tdz.report import RunSnapshot, WouldBlankStandings, publishable
+
+    before = RunSnapshot(season_id="s", efforts=["1/5001/42"], places={"overall": {"42": 1}})
+    empty = RunSnapshot(season_id="s")
+    with pytest.raises(WouldBlankStandings, match="refusing to blank"):
+        publishable(True, tmp_path, before, empty)
+    assert "no raw archive" in (publishable(False, tmp_path, None, empty) or "")
+    assert publishable(True, tmp_path, before, before) is None
+    assert publishable(True, tmp_path, None, empty) is None  # a first publish of a season with no results yet
