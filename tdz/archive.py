@@ -13,15 +13,15 @@ truncated download never replaces a good payload.
 from __future__ import annotations
 
 import hashlib
-import json
-import os
-import tempfile
 from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import Literal, get_args
 
 from pydantic import AwareDatetime, BaseModel, Field
+
+from tdz import wire
+from tdz.files import atomic_write
 
 PayloadKind = Literal["results_view", "results_zwift", "event_sprints", "zwift_event"]
 PAYLOAD_KINDS: tuple[PayloadKind, ...] = get_args(PayloadKind)
@@ -47,35 +47,19 @@ class Manifest(BaseModel):
     events: dict[str, EventRecord] = Field(default_factory=dict)
 
 
-def check_payload(kind: PayloadKind, body: bytes) -> object:
-    """Parse a payload and check its shape; raise `ArchiveRefused` saying why it is unusable."""
-    try:
-        data = json.loads(body)
-    except UnicodeDecodeError:
-        raise ArchiveRefused(f"{kind}: body is not UTF-8 text") from None
-    except json.JSONDecodeError as exc:
-        start = body[:60].decode("utf-8", "replace").strip()
-        raise ArchiveRefused(f"{kind}: not JSON ({exc.msg} at byte {exc.pos}); body starts {start!r}") from None
-    if kind == "zwift_event":
-        if not isinstance(data, dict) or "id" not in data:
-            raise ArchiveRefused(f"{kind}: expected an object with an `id`")
-    elif not isinstance(data, dict) or not isinstance(data.get("data"), list):
-        raise ArchiveRefused(f"{kind}: expected an object with a `data` list")
-    return data
-
-
-def _atomic_write(path: Path, body: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(body)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+def check_payload(kind: PayloadKind, body: bytes) -> None:
+    """Raise `ArchiveRefused` saying why a body is unusable: not JSON, or not the shape its kind needs (the
+    `{"data": [...]}` of every ZwiftPower kind, as `tdz.wire` reads it; an object with an `id` from Zwift)."""
+    if kind != "zwift_event":
+        rows, problems = wire.data_rows(None, body, kind)
+        if rows is None:
+            raise ArchiveRefused(problems[0].why)
+        return
+    document, not_json = wire.loads(body)
+    if not_json:
+        raise ArchiveRefused(f"{kind}: {not_json}")
+    if not isinstance(document, dict) or "id" not in document:
+        raise ArchiveRefused(f"{kind}: expected an object with an `id`")
 
 
 class Archive:
@@ -139,7 +123,7 @@ class Archive:
             old = event.payloads.get(kind)
             changed[kind] = old is None or old.sha256 != digest
             if changed[kind]:
-                _atomic_write(self.path(event_id, kind), body)
+                atomic_write(self.path(event_id, kind), body)
             event.payloads[kind] = PayloadRecord(
                 sha256=digest, size=len(body), fetched_at=fetched_at, url=(urls or {}).get(kind, "")
             )
@@ -149,7 +133,7 @@ class Archive:
     def _save_manifest(self) -> None:
         manifest = self.manifest()
         manifest.events = dict(sorted(manifest.events.items(), key=lambda item: int(item[0])))
-        _atomic_write(self.manifest_path, manifest.model_dump_json(indent=1).encode() + b"\n")
+        atomic_write(self.manifest_path, manifest.model_dump_json(indent=1).encode() + b"\n")
 
     def input_hash(self) -> str:
         """A hash over every stored payload's sha256: equal hashes mean equal archives."""

@@ -18,7 +18,6 @@ score and its parts in `note`. Everything here is pure: no I/O.
 from __future__ import annotations
 
 import hashlib
-import html
 import json
 import re
 from collections.abc import Iterable, Sequence
@@ -26,9 +25,11 @@ from datetime import datetime, timezone
 
 from pydantic import BaseModel
 
+from tdz import wire
 from tdz.organiser import EventListing
 from tdz.problems import Problem
-from tdz.season import Discovery, Round, Season, Window
+from tdz.season import Discovery, Round, Season
+
 
 class ListedEvent(BaseModel):
     """One row of ZwiftPower's recent-results list. `fingerprint` changes whenever the row does."""
@@ -41,33 +42,27 @@ class ListedEvent(BaseModel):
 
 def parse_event_list(body: bytes) -> tuple[list[ListedEvent], list[Problem]]:
     """Rows of `0_zwift_event_list_results_<N>.json` (`zid` or `DT_RowId`, `t` title, `tm` unix start)."""
-    try:
-        data = json.loads(body)
-    except ValueError as exc:
-        return [], [Problem(source="zwiftpower", why=f"recent-results list is not JSON ({exc})")]
-    rows = data.get("data") if isinstance(data, dict) else None
-    if not isinstance(rows, list):
-        return [], [Problem(source="zwiftpower", why="recent-results list has no `data` list")]
+    rows, problems = wire.data_rows(None, body, "recent-results list")
     listed: list[ListedEvent] = []
-    problems: list[Problem] = []
-    for number, row in enumerate(rows, start=1):
-        digits = re.sub(r"\D", "", str(row.get("zid") or row.get("DT_RowId") or "")) if isinstance(row, dict) else ""
-        if not digits:
-            problems.append(
-                Problem(source="zwiftpower", row=number, column="zid", value=str(row)[:80], why="no event id")
-            )
+    for number, row in enumerate(rows or [], start=1):
+        fields = row if isinstance(row, dict) else {}
+        event_id = wire.positive_id(fields.get("zid")) or wire.positive_id(fields.get("DT_RowId"))
+        if event_id is None:
+            problems.append(wire.problem(None, number, "zid", row, "no event id"))
             continue
-        start = None
-        try:
-            start = datetime.fromtimestamp(float(row.get("tm")), tz=timezone.utc)
-        except (TypeError, ValueError, OverflowError):
-            pass
         fingerprint = hashlib.sha256(json.dumps(row, sort_keys=True).encode()).hexdigest()[:16]
-        listed.append(
-            ListedEvent(event_id=int(digits), title=html.unescape(str(row.get("t") or "")), start=start,
-                        fingerprint=fingerprint)
-        )
+        listed.append(ListedEvent(event_id=event_id, title=wire.text(fields.get("t")) or "",
+                                  start=_unix_time(fields.get("tm")), fingerprint=fingerprint))
     return listed, problems
+
+
+def _unix_time(value: object) -> datetime | None:
+    """A start time from unix seconds (a number or a digit string); None when missing or unreadable."""
+    try:
+        seconds = wire.number(value)
+        return None if seconds is None else datetime.fromtimestamp(seconds, tz=timezone.utc)
+    except (wire.NotANumber, OverflowError, OSError, ValueError):
+        return None
 
 
 def _words(text: str) -> str:
@@ -79,28 +74,21 @@ def _has_phrase(title: str, phrase: str) -> bool:
     return bool(phrase.strip()) and f" {_words(phrase)} " in f" {_words(title)} "
 
 
-def _in_window(start: datetime, round_: Round, makeup: Window | None) -> bool:
-    if round_.opens <= start < round_.closes:
-        return True
-    return makeup is not None and makeup.opens <= start < makeup.closes
-
-
-def score_candidate(
-    event: ListedEvent, round_: Round, rules: Discovery, makeup: Window | None = None
-) -> tuple[float, str] | None:
+def score_candidate(event: ListedEvent, round_: Round, season: Season) -> tuple[float, str] | None:
     """The event's score for this course and how it was made; None when the title does not name the stage."""
-    pattern = rules.title_pattern.replace("{stage}", re.escape(round_.stage))
-    if not re.search(pattern, event.title, flags=re.IGNORECASE):
+    if round_.stage not in season.stages_named_in(event.title):
         return None
+    rules = season.discovery or Discovery()
     parts: list[tuple[str, float]] = []
     if any(_has_phrase(event.title, word) for word in rules.series_words):
         parts.append(("series", rules.series_points))
     if _has_phrase(event.title, round_.route):
         parts.append(("route", rules.route_points))
-    if event.start is not None and _in_window(event.start, round_, makeup):
+    start = event.start
+    if start is not None and (round_.opens <= start < round_.closes or season.in_makeup(start)):
         parts.append(("in window", rules.in_window_points))
     else:
-        parts.append(("outside window" if event.start else "no start time", rules.outside_window_points))
+        parts.append(("outside window" if start else "no start time", rules.outside_window_points))
     for word, points in rules.penalised_words.items():
         if _has_phrase(event.title, word):
             parts.append((repr(word), points))
@@ -127,7 +115,7 @@ def discover(
         if event.event_id in known:
             continue
         for round_ in rounds:
-            scored = score_candidate(event, round_, rules, season.season.makeup)
+            scored = score_candidate(event, round_, season)
             if scored is None or scored[0] <= min_score:
                 continue
             if event.event_id not in best or scored[0] > best[event.event_id][0]:

@@ -18,18 +18,18 @@ When to fetch an event again (the incremental rule, so an hourly run with nothin
 
 `force` or asking for one event by id skips the rule. A re-fetch replaces the event's payloads whole (so a late
 ZwiftPower DQ removes the row); a body that is not the JSON its kind needs is refused by the archive and the stored
-payload stays. One event that keeps failing is reported and the others go on.
+payload stays, and so does a stored payload with rows when the new answer is an empty `{"data": []}` (reported as
+a problem: a transient empty cache file must not wipe results, DQs or segment times). One event that keeps failing
+is reported and the others go on.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-import os
-import tempfile
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -37,17 +37,23 @@ from pydantic import BaseModel, Field
 
 from tdz.archive import Archive, ArchiveRefused, PayloadKind
 from tdz.discovery import ListedEvent, discover, parse_event_list
+from tdz.files import atomic_write
 from tdz.organiser import EventListing, listed_event_rounds
 from tdz.problems import Problem
+from tdz.retry import RetryPolicy
 from tdz.season import Season
 from tdz.settings import Settings
-from tdz.sources.http import FetchFailed, NotFound, RetryPolicy
+from tdz.sources.http import FetchFailed, NotFound
 from tdz.sources.zwift import ZwiftEventsClient
 from tdz.sources.zwiftpower import ZwiftPowerClient, ZwiftPowerLoginError
+from tdz.wire import is_empty_results
 
 RESULT_ENDPOINTS = ("results_view", "event_results_api3", "results_zwift", "event_sprints")
 STATE_FILE = "fetch-state.json"
 DEFAULT_REFETCH_AFTER = timedelta(hours=12)
+KEPT_WHEN_EMPTY: dict[PayloadKind, str] = {
+    "results_view": "results", "results_zwift": "slim results (with ZwiftPower DQs)", "event_sprints": "segment times",
+}
 
 
 class PlannedEvent(BaseModel):
@@ -178,13 +184,6 @@ def _why_fetch(
     return ""
 
 
-def _is_empty(body: bytes | None) -> bool:
-    try:
-        return body is not None and json.loads(body).get("data") == []
-    except (ValueError, AttributeError):
-        return False
-
-
 class _Run:
     """One fetch run's clients, archive and report; `fetch_event` never raises for one event's fault."""
 
@@ -226,19 +225,34 @@ class _Run:
         except NotFound:
             self.report.skipped[eid] = "no results on ZwiftPower yet"
             return False
-        if _is_empty(body):
-            stored = self.archive.read(eid, "results_view")
-            if stored is not None and not _is_empty(stored):
-                self._problem(eid, "ZwiftPower answered no result rows; the stored results are kept")
+        if self._keeps_stored(eid, "results_view", body):
+            stored = self.archive.record(eid, "results_view")
             self.report.skipped[eid] = "no results on ZwiftPower yet" if stored is None else "empty answer"
             return False
         payloads["results_view"], urls["results_view"] = body, url
-        for kind, getter in (("results_zwift", self.zp.results_zwift), ("event_sprints", self.zp.event_sprints)):
+        kinds: tuple[tuple[PayloadKind, Callable[[int], Awaitable[bytes]]], ...] = (
+            ("results_zwift", self.zp.results_zwift), ("event_sprints", self.zp.event_sprints))
+        for kind, getter in kinds:
             try:
-                payloads[kind] = await getter(eid)  # type: ignore[index]
+                answer = await getter(eid)
             except NotFound:
                 continue
+            if not self._keeps_stored(eid, kind, answer):
+                payloads[kind] = answer
         return True
+
+    def _keeps_stored(self, eid: int, kind: PayloadKind, body: bytes) -> bool:
+        """Whether `body` is an empty `{"data": []}` that must not be stored: never over stored rows (a transient
+        empty cache file would wipe the event's results, ZwiftPower DQs or segment times, so it is reported and the
+        stored payload stays), and an empty `results_view` never (the event has no results yet)."""
+        if not is_empty_results(body):
+            return False
+        stored = self.archive.read(eid, kind)
+        if stored is not None and not is_empty_results(stored):
+            kept = KEPT_WHEN_EMPTY[kind]
+            self._problem(eid, f"ZwiftPower answered no rows for {kind}; the stored {kept} are kept")
+            return True
+        return kind == "results_view"
 
     def _problem(self, eid: int, why: str) -> None:
         source = "zwift" if why.startswith("Zwift ") else "zwiftpower"
@@ -283,6 +297,9 @@ async def fetch_season_async(
             refetch_after=refetch_after, force=force,
         )
         run = _Run(zp, zwift, archive, report, now, listed, seen)
+        # Events in flight, not requests (each client bounds its own requests per host): without it every event
+        # would start at once and, behind the rate limit, all would finish near the end of the run, so a run cut
+        # short would have archived almost nothing.
         slots = asyncio.Semaphore(settings.fetch_concurrency)
 
         async def bounded(planned: PlannedEvent) -> None:
@@ -358,9 +375,5 @@ def _load_state(archive: Archive) -> dict[str, str]:
 def _save_state(archive: Archive, seen: dict[str, str]) -> None:
     if not seen and not _state_path(archive).exists():
         return
-    archive.root.mkdir(parents=True, exist_ok=True)
     body = json.dumps({"list_fingerprints": dict(sorted(seen.items()))}, indent=1)
-    fd, tmp = tempfile.mkstemp(dir=archive.root, prefix=f".{STATE_FILE}.", suffix=".tmp")
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(body)
-    os.replace(tmp, _state_path(archive))
+    atomic_write(_state_path(archive), body.encode())

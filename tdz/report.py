@@ -7,6 +7,7 @@ from pathlib import Path
 import pandas as pd
 from pydantic import BaseModel
 
+from tdz.files import atomic_write
 from tdz.problems import Problem
 from tdz.scoring import ScoredSeason
 from tdz.season import Season
@@ -160,10 +161,7 @@ def load_snapshot(path: Path) -> RunSnapshot | None:
 
 
 def save_snapshot(path: Path, snap: RunSnapshot) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(snap.model_dump_json(), encoding="utf-8")
-    tmp.replace(path)
+    atomic_write(path, snap.model_dump_json().encode())
 
 
 class RunCounts(BaseModel):

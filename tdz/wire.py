@@ -111,12 +111,16 @@ def loads(body: bytes | str | object) -> tuple[object, str | None]:
         return body, None
     try:
         return json.loads(body), None
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        start = body[:40] if isinstance(body, str) else bytes(body[:40]).decode("utf-8", "replace")
-        return None, f"not JSON ({exc.__class__.__name__}); body starts {start.strip()!r}"
+    except UnicodeDecodeError:
+        why = "not UTF-8 text"
+    except json.JSONDecodeError as exc:
+        why = f"{exc.msg} at char {exc.pos}"
+    start = body[:40] if isinstance(body, str) else bytes(body[:40]).decode("utf-8", "replace")
+    return None, f"not JSON ({why}); body starts {start.strip()!r}"
 
 
-def data_rows(event_id: int, body: object, kind: str) -> tuple[list[Any] | None, list[Problem]]:
+def data_rows(event_id: int | None, body: object, kind: str) -> tuple[list[Any] | None, list[Problem]]:
+    """The rows of a `{"data": [...]}` payload, or None and the problem when the body is not one."""
     document, not_json = loads(body)
     if not_json:
         return None, [Problem(source=ZP, event_id=event_id, why=f"{kind}: {not_json}")]
@@ -125,3 +129,10 @@ def data_rows(event_id: int, body: object, kind: str) -> tuple[list[Any] | None,
         why = f'{kind}: expected {{"data": [...]}}, got {type(document).__name__}'
         return None, [Problem(source=ZP, event_id=event_id, why=why, value=short(document))]
     return rows, []
+
+
+def is_empty_results(body: object) -> bool:
+    """Whether a body is a readable `{"data": []}`: ZwiftPower's answer with no rows (yet). An unreadable body is
+    not "empty"; `data_rows` says what is wrong with it."""
+    document, not_json = loads(body)
+    return not_json is None and isinstance(document, dict) and document.get("data") == []

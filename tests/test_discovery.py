@@ -42,7 +42,7 @@ def listed(event_id: int, title: str, start: datetime | None) -> ListedEvent:
 )
 def test_scores_follow_the_season_rules(kwcc: Season, title: str, start: datetime | None, expected: float) -> None:
     stage_1 = kwcc.round("1")
-    scored = score_candidate(listed(1, title, start), stage_1, kwcc.discovery, kwcc.season.makeup)
+    scored = score_candidate(listed(1, title, start), stage_1, kwcc)
     assert scored is not None
     assert scored[0] == expected
     assert scored[1].startswith(f"discovery score {expected:g} (")
@@ -50,13 +50,12 @@ def test_scores_follow_the_season_rules(kwcc: Season, title: str, start: datetim
 
 @pytest.mark.parametrize("title", ["Tour de Zwift Stage 11: Turf N Surf", "Tour de Zwift Stage 2", "Turf N Surf"])
 def test_a_title_not_naming_the_stage_is_no_candidate(kwcc: Season, title: str) -> None:
-    assert score_candidate(listed(1, title, at(6)), kwcc.round("1"), kwcc.discovery) is None
+    assert score_candidate(listed(1, title, at(6)), kwcc.round("1"), kwcc) is None
 
 
 def test_makeup_week_counts_as_in_window(kwcc: Season) -> None:
     makeup_day = kwcc.season.makeup.opens + timedelta(days=1)
-    scored = score_candidate(listed(1, "Tour de Zwift Stage 1", makeup_day), kwcc.round("1"), kwcc.discovery,
-                             kwcc.season.makeup)
+    scored = score_candidate(listed(1, "Tour de Zwift Stage 1", makeup_day), kwcc.round("1"), kwcc)
     assert scored is not None and scored[0] == 2 + 3
 
 

@@ -297,3 +297,38 @@ def test_missing_zwift_details_do_not_block_the_results(
     zp.reset_log()
     later = fetch(season, settings, NOW + timedelta(hours=1))
     assert later.fetched == [6101] and later.result_requests == 0 and later.requests["zwift_event"] == 1
+
+
+def test_an_empty_answer_never_wipes_stored_dqs_or_segment_times(
+    season: Season, zp: FakeZwiftPower, api: FakeZwiftApi, tmp_path: Path
+) -> None:
+    settings = settings_for(zp, api, tmp_path)
+    fetch(season, settings)
+    archive = Archive(tmp_path, season.id)
+    kept = {kind: archive.read(6001, kind) for kind in ("results_zwift", "event_sprints")}
+    zp.slim[6001][1]["dq_cat"] = "ZP"
+    dq = zp.results[6001].pop(1)
+    zp.sprints[6001] = []
+    report = fetch(season, settings, force=True)
+    assert 6001 in report.fetched
+    archive = Archive(tmp_path, season.id)
+    assert stored_riders(archive, 6001) == [2000, 2002]  # the results and the DQ still replace the event
+    slim = json.loads(archive.read(6001, "results_zwift"))["data"]  # type: ignore[arg-type]
+    assert [r["dq_cat"] for r in slim if r["zwid"] == str(dq["zwid"])] == ["ZP"]
+    assert archive.read(6001, "event_sprints") == kept["event_sprints"]
+    assert [p.why for p in report.problems if p.event_id == 6001] == [
+        "ZwiftPower answered no rows for event_sprints; the stored segment times are kept"
+    ]
+
+    zp.slim[6001] = []
+    zp.sprints[6001] = [sprint_row(r, {"35": 61.5}) for r in zp.results[6001]]
+    again = fetch(season, settings, force=True)
+    archive = Archive(tmp_path, season.id)
+    assert json.loads(archive.read(6001, "results_zwift"))["data"] == slim  # type: ignore[arg-type]
+    assert stored_riders(archive, 6001, "event_sprints") == [2000, 2002]
+    assert ["results_zwift" in p.why and "DQs" in p.why for p in again.problems if p.event_id == 6001] == [True]
+
+    zp.sprints[6002] = []  # with nothing stored before, an empty answer is stored as it is
+    fresh = fetch(season, settings_for(zp, api, tmp_path / "fresh"))
+    assert 6002 in fresh.fetched and not any(p.event_id == 6002 for p in fresh.problems)
+    assert stored_riders(Archive(tmp_path / "fresh", season.id), 6002, "event_sprints") == []

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tdz.archive import Archive
+from tdz.archive import Archive, ArchiveRefused, check_payload
 from tdz.parse import (
     EFFORT_DTYPES,
     EVENT_DTYPES,
@@ -23,6 +23,7 @@ from tdz.parse import (
     parse_zwift_dq,
     parse_zwift_event,
 )
+from tdz.wire import is_empty_results
 
 EVENT = 5188741
 FETCHED = datetime(2026, 1, 6, 9, 0, tzinfo=UTC)
@@ -456,3 +457,24 @@ def test_a_zwift_event_payload_for_another_event_is_refused(tmp_path: Path) -> N
     assert parsed.events["event_id"].tolist() == [5300000]
     assert parsed.events["event_name"].isna().all() and parsed.events["event_start"].isna().all()
     assert [(p.event_id, p.source, p.column) for p in parsed.problems] == [(5300000, "zwift", "id")]
+
+
+@pytest.mark.parametrize(
+    ("body", "empty", "stored"),
+    [
+        (b'{"data": []}', True, True),
+        (b'{"data": [{"zwid": 1}]}', False, True),
+        (b'<html>login</html>', False, False),
+        (b'{"data": {}}', False, False),
+        (b'[]', False, False),
+        (b'{"dat', False, False),
+    ],
+)
+def test_one_reading_of_an_empty_answer_and_of_a_storable_one(body: bytes, empty: bool, stored: bool) -> None:
+    assert is_empty_results(body) is empty
+    for kind in ("results_view", "results_zwift", "event_sprints"):
+        if stored:
+            check_payload(kind, body)
+        else:
+            with pytest.raises(ArchiveRefused, match=f"^{kind}: "):
+                check_payload(kind, body)

@@ -17,9 +17,9 @@ from pydantic import SecretStr
 from typer.testing import CliRunner
 
 from tdz.cli_sources import zwiftpower_app
+from tdz.retry import parse_retry_after
 from tdz.settings import Settings
 from tdz.sources import FetchFailed, NotFound, RetryPolicy, ZwiftEventsClient, ZwiftPowerClient, ZwiftPowerLoginError
-from tdz.sources.http import parse_retry_after
 from tdz.sources.zwiftpower import SESSION_FILE, parse_cookie_string
 from tests.fakes.zwift_server import FakeZwiftApi, zwift_event
 from tests.fakes.zwiftpower_server import FakeZwiftPower, list_row, view_row
@@ -255,6 +255,8 @@ def test_retry_after_as_seconds_or_http_date() -> None:
     assert parse_retry_after("Tue, 06 Jan 2026 12:00:30 GMT", now) == 30
     assert parse_retry_after((now - timedelta(minutes=1)).strftime("%a, %d %b %Y %H:%M:%S GMT"), now) == 0
     assert parse_retry_after("soon", now) is None and parse_retry_after(None) is None
+    assert parse_retry_after("nan", now) is None and parse_retry_after("inf", now) is None
+    assert RetryPolicy(backoff_max_seconds=5).delay(0, parse_retry_after("3600", now)) == 5  # capped
 
 
 def cli_env(zp: FakeZwiftPower, folder: Path, password: str) -> dict[str, str]:

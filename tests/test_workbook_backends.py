@@ -3,22 +3,25 @@
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import pytest
 
 from tdz.archive import Archive
 from tdz.organiser import read_overrides
 from tdz.parse import parse_archive
+from tdz.retry import RetryPolicy
 from tdz.scoring import score_season
 from tdz.season import Season
 from tdz.settings import Settings
 from tdz.tables import EVENTS_TAB, ORGANISER_TABS
 from tdz.workbook import Workbook
 from tdz.workbook.sheets import SheetsWorkbook
-from tdz.workbook.sheets_auth import Backoff
 from tdz.workbook.xlsx import XlsxWorkbook
 from tests.fakes.sheets_api import FakeSheetsAPI
 
@@ -38,7 +41,8 @@ def backends(api: FakeSheetsAPI, tmp_path: Path) -> tuple[XlsxWorkbook, SheetsWo
     api.create_spreadsheet(sheet_id, editors=(EMAIL,))
     settings = Settings(_env_file=None, workbook="sheets", sheet_id=sheet_id, sheets_api_url=api.url,
                         google_service_account_json=json.dumps(api.new_key(EMAIL)))
-    sheets = SheetsWorkbook(settings, backoff=Backoff(retries=2, base_seconds=0.001, cap_seconds=0.01))
+    fast = RetryPolicy(max_retries=2, backoff_base_seconds=0.001, backoff_max_seconds=0.01)
+    sheets = SheetsWorkbook(settings, retry=fast)
     return XlsxWorkbook(tmp_path / "season.xlsx"), sheets, sheet_id
 
 
@@ -86,3 +90,17 @@ def test_appended_event_rows_read_back_the_same_in_both_backends(
         read.append(wb.read_organiser_tabs(ORGANISER))
     assert read[0] == read[1]
     assert read[0][EVENTS_TAB.name] == [EVENTS_TAB.header, seed[EVENTS_TAB.name][1], *suggestions]
+
+
+def test_non_finite_numbers_are_empty_cells_in_both_backends(
+    backends: tuple[XlsxWorkbook, SheetsWorkbook, str], api: FakeSheetsAPI
+) -> None:
+    xlsx, sheets, sheet_id = backends
+    values = [1712.345, float("nan"), float("inf"), -float("inf"), np.float64("inf"), 60.0]
+    tables = {"stage_1": pd.DataFrame({"rider": [f"r{i}" for i in range(len(values))], "seconds": values})}
+    for workbook in (xlsx, sheets):
+        workbook.publish(tables)
+    in_xlsx = [[plain(v) for v in row] for row in xlsx.read_tab("stage_1")]
+    in_sheet = [[plain(v) for v in row] for row in api.values(sheet_id, "stage_1")]
+    assert [r + [""] * (2 - len(r)) for r in in_sheet] == in_xlsx
+    assert [row[1] for row in in_xlsx[1:]] == [v if math.isfinite(v) else "" for v in values]

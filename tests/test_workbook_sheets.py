@@ -24,18 +24,19 @@ from tdz.demo import ensure_demo
 from tdz.looker import DOC_PATH, create_report_url, data_dictionary, with_dictionary
 from tdz.organiser import read_overrides
 from tdz.parse import parse_archive
+from tdz.retry import RetryPolicy
 from tdz.scoring import score_season
 from tdz.season import load_season
 from tdz.settings import Settings
 from tdz.tables import ORGANISER_TABS, OUTPUT_TABLES, Table, conform, output_tables_for
 from tdz.workbook import TabNameClash
 from tdz.workbook.sheets import SheetPublishError, SheetsWorkbook
-from tdz.workbook.sheets_auth import Backoff, check_sheet
+from tdz.workbook.sheets_auth import check_sheet
 from tests.fakes.sheets_api import FakeSheetsAPI
 
 EMAIL = "tdz-publisher@club-series.iam.gserviceaccount.com"
 WRITES = ("batchUpdate", "values.batchUpdate", "values.update")
-FAST = Backoff(retries=3, base_seconds=0.001, cap_seconds=0.01)
+FAST = RetryPolicy(max_retries=3, backoff_base_seconds=0.001, backoff_max_seconds=0.01)
 ORGANISER = list(ORGANISER_TABS.values())
 OUTPUTS = output_tables_for("points")
 
@@ -66,7 +67,7 @@ def settings_for(api: FakeSheetsAPI, key: dict[str, str], sheet_id: str, **extra
 
 
 def workbook(api: FakeSheetsAPI, key: dict[str, str], sheet_id: str, pending: Path | None = None) -> SheetsWorkbook:
-    return SheetsWorkbook(settings_for(api, key, sheet_id), pending_path=pending, backoff=FAST)
+    return SheetsWorkbook(settings_for(api, key, sheet_id), pending_path=pending, retry=FAST)
 
 
 def frame(table: Table, rows: int, names: list[str] | None = None) -> pd.DataFrame:
@@ -355,7 +356,7 @@ def test_a_publish_too_big_for_one_request_takes_three_calls_and_lands_the_same(
     api.create_spreadsheet(oracle, editors=(EMAIL,))
 
     def big(sid: str) -> SheetsWorkbook:
-        return SheetsWorkbook(settings_for(api, key, sid), backoff=FAST, max_request_bytes=60_000)
+        return SheetsWorkbook(settings_for(api, key, sid), retry=FAST, max_request_bytes=60_000)
 
     run(workbook(api, key, sheet_id), season_tables(30))
     gids = {s.title: s.sheet_id for s in api.spreadsheets[sheet_id].sheets}
@@ -375,7 +376,7 @@ def test_a_publish_too_big_for_one_request_takes_three_calls_and_lands_the_same(
     assert not api.calls(*WRITES)
 
     api.clear_log()
-    split = SheetsWorkbook(settings_for(api, key, sheet_id), backoff=FAST, max_request_bytes=20_000)
+    split = SheetsWorkbook(settings_for(api, key, sheet_id), retry=FAST, max_request_bytes=20_000)
     split.publish(season_tables(61))
     workbook(api, key, oracle).publish(season_tables(61))
     ours = [e for e in api.calls(*WRITES) if sheet_id in e.path]
@@ -389,7 +390,7 @@ def test_a_big_publish_failing_at_the_values_write_keeps_the_old_values(
     run(workbook(api, key, sheet_id), season_tables(5))
     before = {t.name: api.values(sheet_id, t.name) for t in OUTPUTS}
     api.fail("values.batchUpdate", 500, times=99)
-    wb = SheetsWorkbook(settings_for(api, key, sheet_id), pending_path=tmp_path / "p.json", backoff=FAST,
+    wb = SheetsWorkbook(settings_for(api, key, sheet_id), pending_path=tmp_path / "p.json", retry=FAST,
                         max_request_bytes=30_000)
     with pytest.raises(SheetPublishError):
         wb.publish(season_tables(50))

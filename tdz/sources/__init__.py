@@ -4,7 +4,8 @@ Both speak through `http.PoliteClient` (rate limit, bounded concurrency, retries
 bodies exactly as fetched; `tdz.fetch` decides what to fetch and stores it in the raw archive.
 """
 
-from tdz.sources.http import FetchFailed, NotFound, PoliteClient, RetryPolicy
+from tdz.retry import RetryPolicy
+from tdz.sources.http import FetchFailed, NotFound, PoliteClient
 from tdz.sources.zwift import ZwiftEventsClient
 from tdz.sources.zwiftpower import ZwiftPowerClient, ZwiftPowerLoginError
 

@@ -1,8 +1,8 @@
 """Polite HTTP for every outside system: a request rate, bounded concurrency, retries with backoff, counts.
 
 ZwiftPower publishes no limit, so every request goes through one `PoliteClient` per host: requests start at most
-`requests_per_second` apart, at most `concurrency` are in flight, and a 429, a 5xx, a timeout or a dropped
-connection is retried with exponential backoff and jitter (or after the server's `Retry-After`), up to
+`requests_per_second` apart, at most `concurrency` are in flight, and a 408, a 429, a 5xx, a timeout or a dropped
+connection is retried as `tdz.retry` says (exponential backoff with jitter, or the server's `Retry-After`), up to
 `max_retries` times. Anything else (a 404, a 403) is not retried. Every request sent is counted per endpoint
 label, so a run can prove how much it asked for.
 """
@@ -10,17 +10,14 @@ label, so a run can prove how much it asked for.
 from __future__ import annotations
 
 import asyncio
-import email.utils
 import logging
-import random
 import time
 from collections import Counter
-from dataclasses import dataclass
-from datetime import datetime, timezone
 from typing import Any
 
 import httpx
 
+from tdz.retry import RetryPolicy, parse_retry_after, retryable
 from tdz.settings import Settings
 
 log = logging.getLogger("tdz.sources")
@@ -28,27 +25,6 @@ log = logging.getLogger("tdz.sources")
 BROWSER_USER_AGENT = (
     "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0 Safari/537.36"
 )
-RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    """How hard to retry: delay = base × 2^attempt × jitter(0.5–1), capped; `Retry-After` wins when given."""
-
-    max_retries: int = 5
-    backoff_base_seconds: float = 1.0
-    backoff_max_seconds: float = 120.0
-
-    @classmethod
-    def from_settings(cls, settings: Settings, **overrides: float) -> RetryPolicy:
-        values: dict[str, Any] = {"max_retries": settings.max_retries, **overrides}
-        return cls(**values)
-
-    def delay(self, attempt: int, retry_after: float | None) -> float:
-        if retry_after is not None:
-            return min(max(retry_after, 0.0), self.backoff_max_seconds)
-        exponential = min(self.backoff_base_seconds * 2**attempt, self.backoff_max_seconds)
-        return exponential * random.uniform(0.5, 1.0)
 
 
 class FetchFailed(Exception):
@@ -63,23 +39,6 @@ class FetchFailed(Exception):
 
 class NotFound(FetchFailed):
     """A 404: the payload does not exist (yet)."""
-
-
-def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
-    """Seconds to wait from a `Retry-After` header (delta seconds or an HTTP date); None when absent or bad."""
-    if not value:
-        return None
-    try:
-        return max(float(value), 0.0)
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
-    return max((when - (now or datetime.now(timezone.utc))).total_seconds(), 0.0)
 
 
 class RateLimiter:
@@ -159,7 +118,7 @@ class PoliteClient:
             except httpx.HTTPError as exc:
                 raise FetchFailed(url, f"{type(exc).__name__}: {exc}") from None
             self.counts[endpoint] += 1 + len(response.history)
-            if response.status_code in RETRY_STATUSES:
+            if retryable(response.status_code):
                 reason = f"HTTP {response.status_code}"
                 if last:
                     raise FetchFailed(url, f"{reason} (after {attempt + 1} attempts)", response.status_code)

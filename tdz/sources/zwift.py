@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections import Counter
 
 from tdz.settings import Settings
-from tdz.sources.http import PoliteClient, RetryPolicy
+from tdz.retry import RetryPolicy
+from tdz.sources.http import PoliteClient
 
 
 class ZwiftEventsClient:

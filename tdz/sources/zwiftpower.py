@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 from collections import Counter
 from datetime import datetime, timezone
 from html.parser import HTMLParser
@@ -22,8 +21,11 @@ from urllib.parse import urljoin, urlsplit
 
 from pydantic import SecretStr
 
+from tdz.files import atomic_write
+from tdz.retry import RetryPolicy
 from tdz.settings import Settings
-from tdz.sources.http import FetchFailed, NotFound, PoliteClient, RetryPolicy
+from tdz.sources.http import FetchFailed, NotFound, PoliteClient
+from tdz.wire import is_empty_results
 
 LOGIN_URL = "/ucp.php?mode=login&login=external&oauth_service=oauthzpsso"
 SESSION_FILE = ".zwiftpower-session.json"
@@ -226,7 +228,7 @@ class ZwiftPowerClient:
         view = f"/cache3/results/{zid}_view.json"
         try:
             body = await self.get_json(view, "results_view")
-            if not _empty_data(body):
+            if not is_empty_results(body):
                 return body, view
         except NotFound:
             pass
@@ -274,21 +276,7 @@ class ZwiftPowerClient:
         body = json.dumps(
             {"user": self.username, "saved_at": datetime.now(timezone.utc).isoformat(), "cookies": cookies}
         )
-        self.session_file.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.session_file.with_name(self.session_file.name + ".tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(body)
-        os.chmod(tmp, 0o600)
-        os.replace(tmp, self.session_file)
+        atomic_write(self.session_file, body.encode(), mode=0o600)
 
     async def aclose(self) -> None:
         await self.http.aclose()
-
-
-def _empty_data(body: bytes) -> bool:
-    try:
-        data = json.loads(body)
-    except ValueError:
-        return False
-    return isinstance(data, dict) and data.get("data") == []

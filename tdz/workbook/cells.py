@@ -1,6 +1,7 @@
 """Frames → cell values every backend writes the same way.
 
-Numbers stay numbers, datetimes become ISO-8601 UTC text, missing values become '' (never None or NaN), and
+Numbers stay numbers, datetimes become ISO-8601 UTC text, missing values and non-finite numbers (NaN, ±inf) become
+'' (never None, NaN or the text "inf"; this is the one place that decides it for every backend), and
 every publish carries a content hash in its `about` tab so a backend can skip a publish that changes nothing.
 """
 
@@ -22,7 +23,7 @@ def _cell(value: object) -> Cell:
     if value is None or value is pd.NA or value is pd.NaT:
         return ""
     if isinstance(value, float):
-        if math.isnan(value):
+        if not math.isfinite(value):
             return ""
         return int(value) if value.is_integer() and abs(value) < 2**53 else value
     if isinstance(value, bool):

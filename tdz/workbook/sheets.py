@@ -18,8 +18,6 @@ is added only where the metadata shows it missing.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -31,12 +29,13 @@ import requests
 from google.auth.exceptions import GoogleAuthError
 from gspread.urls import SPREADSHEET_BATCH_UPDATE_URL, SPREADSHEET_VALUES_BATCH_UPDATE_URL
 
+from tdz.files import atomic_write
+from tdz.retry import RetryPolicy
 from tdz.settings import Settings
 from tdz.tables import ORGANISER_TABS, OrganiserTab, Table
 from tdz.workbook import Grid, PublishReport, TabNameClash, refuse_clashes
 from tdz.workbook.cells import CONTENT_HASH_KEY, Cell, publish_grids
 from tdz.workbook.sheets_auth import (
-    Backoff,
     CallCounter,
     RetryingHTTPClient,
     SheetsError,
@@ -55,7 +54,6 @@ from tdz.workbook.sheets_requests import (
     organiser_tab_requests,
     protect,
     quote,
-    raw_value,
     row_data,
 )
 
@@ -76,7 +74,7 @@ class SheetPublishError(SheetsError):
 class SheetsWorkbook:
     """The `Workbook` protocol on a Google Sheet. One instance per run: it reads the metadata once and keeps it."""
 
-    def __init__(self, settings: Settings, *, pending_path: Path | None = None, backoff: Backoff | None = None,
+    def __init__(self, settings: Settings, *, pending_path: Path | None = None, retry: RetryPolicy | None = None,
                  max_request_bytes: int = MAX_REQUEST_BYTES) -> None:
         if not settings.sheet_id:
             raise SheetsError("TDZ_SHEET_ID is not set: paste the Sheet's URL or id")
@@ -85,7 +83,7 @@ class SheetsWorkbook:
         self.service_account: str = info["client_email"]
         self.pending_path = pending_path
         self.max_request_bytes = max_request_bytes
-        self._client = make_client(settings, credentials(info), backoff)
+        self._client = make_client(settings, credentials(info), retry)
         http = self._client.http_client
         assert isinstance(http, RetryingHTTPClient)
         self._http = http
@@ -338,7 +336,7 @@ class SheetsWorkbook:
         size = 0
         for p in plan:
             rows, cols = p.grown
-            values = [[raw_value(v) for v in r] + [""] * (cols - len(r)) for r in p.grid]
+            values = [list(r) + [""] * (cols - len(r)) for r in p.grid]
             values += [[""] * cols for _ in range(rows - len(values))]
             if p.hash_row is not None:
                 values[p.hash_row][1] = ""
@@ -359,10 +357,6 @@ class SheetsWorkbook:
     def _keep_pending(self, grids: Mapping[str, list[list[Cell]]], digest: str) -> None:
         if self.pending_path is None:
             return
-        self.pending_path.parent.mkdir(parents=True, exist_ok=True)
         kept = {"sheet_id": self.sheet_id, "content_hash": digest, "saved_at": datetime.now(UTC).isoformat(),
                 "tabs": grids}
-        fd, tmp = tempfile.mkstemp(dir=self.pending_path.parent, suffix=".tmp")
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            json.dump(kept, out, ensure_ascii=False)
-        os.replace(tmp, self.pending_path)
+        atomic_write(self.pending_path, json.dumps(kept, ensure_ascii=False).encode())

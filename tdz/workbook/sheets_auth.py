@@ -8,9 +8,8 @@ rewrites that prefix to `settings.sheets_api_url`, so tests and proxies reach th
 from __future__ import annotations
 
 import json
-import random
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,12 +19,14 @@ from google.auth.exceptions import GoogleAuthError, RefreshError
 from google.auth.transport.requests import AuthorizedSession
 from google.oauth2.service_account import Credentials
 
+from tdz.retry import RetryPolicy, parse_retry_after, retryable
 from tdz.settings import Settings
 from tdz.tables import ORGANISER_TABS
 
 SCOPES = ("https://www.googleapis.com/auth/spreadsheets",)
 GOOGLE_SHEETS_URL = "https://sheets.googleapis.com"
-RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
+SHEETS_BACKOFF_MAX_SECONDS = 32.0
+"""Google's quotas are per minute: waiting longer than this between two tries of one request gains nothing."""
 KEY_HELP = "create a JSON key in Google Cloud console → IAM & Admin → Service accounts → Keys"
 
 
@@ -35,22 +36,6 @@ class SheetsError(RuntimeError):
 
 class SheetKeyError(SheetsError):
     """The service-account key is missing, unreadable, or refused by Google."""
-
-
-@dataclass(frozen=True)
-class Backoff:
-    """Retries of one request on 429/5xx and dropped connections: exponential, capped, with full jitter."""
-
-    retries: int = 5
-    base_seconds: float = 1.0
-    cap_seconds: float = 32.0
-    sleep: Callable[[float], None] = time.sleep
-
-    def delay(self, attempt: int, retry_after: str | None = None) -> float:
-        ceiling = min(self.cap_seconds, self.base_seconds * 2**attempt)
-        if retry_after and retry_after.isdigit():
-            return min(self.cap_seconds, float(retry_after))
-        return random.uniform(ceiling / 2, ceiling)
 
 
 @dataclass
@@ -64,9 +49,10 @@ class CallCounter:
 
 
 class RetryingHTTPClient(gspread.HTTPClient):
-    """gspread's HTTP client with bounded backoff; `backoff` and `counter` are set after construction."""
+    """gspread's HTTP client retrying as `tdz.retry` says (a blocking sleep); `retry` and `counter` are set after
+    construction."""
 
-    backoff: Backoff = Backoff()
+    retry: RetryPolicy = RetryPolicy(backoff_max_seconds=SHEETS_BACKOFF_MAX_SECONDS)
     counter: CallCounter
 
     def request(self, method: str, endpoint: str, *args: Any, **kwargs: Any) -> requests.Response:
@@ -82,17 +68,16 @@ class RetryingHTTPClient(gspread.HTTPClient):
             try:
                 return super().request(method, endpoint, *args, **kwargs)
             except gspread.exceptions.APIError as err:
-                status = err.response.status_code
-                if status not in RETRY_STATUSES or attempt >= self.backoff.retries:
+                if not retryable(err.response.status_code) or attempt >= self.retry.max_retries:
                     raise
-                wait = self.backoff.delay(attempt, err.response.headers.get("Retry-After"))
+                wait = self.retry.delay(attempt, parse_retry_after(err.response.headers.get("Retry-After")))
             except (requests.ConnectionError, requests.Timeout):
-                if attempt >= self.backoff.retries:
+                if attempt >= self.retry.max_retries:
                     raise
-                wait = self.backoff.delay(attempt)
+                wait = self.retry.delay(attempt)
             counter.retries += 1
             attempt += 1
-            self.backoff.sleep(wait)
+            time.sleep(wait)
 
 
 class RebasedSession(AuthorizedSession):
@@ -142,13 +127,13 @@ def credentials(info: Mapping[str, Any]) -> Credentials:
                         f"{KEY_HELP}") from None
 
 
-def make_client(settings: Settings, creds: Credentials, backoff: Backoff | None = None) -> gspread.Client:
+def make_client(settings: Settings, creds: Credentials, retry: RetryPolicy | None = None) -> gspread.Client:
     """The real gspread client, pointed at `settings.sheets_api_url`, with bounded retries."""
     client = gspread.Client(creds, session=RebasedSession(creds, settings.sheets_api_url),
                             http_client=RetryingHTTPClient)
     http = client.http_client
     assert isinstance(http, RetryingHTTPClient)
-    http.backoff = backoff or Backoff(retries=settings.max_retries)
+    http.retry = retry or RetryPolicy.from_settings(settings, backoff_max_seconds=SHEETS_BACKOFF_MAX_SECONDS)
     http.counter = CallCounter()
     client.set_timeout(settings.request_timeout_seconds)
     return client
@@ -204,7 +189,8 @@ def check_sheet(settings: Settings, *, write_probe: bool = True) -> SheetCheck:
     try:
         info = key_info(settings)
         result.service_account = info["client_email"]
-        client = make_client(settings, credentials(info), Backoff(retries=1, base_seconds=0.5))
+        retry = RetryPolicy(max_retries=1, backoff_base_seconds=0.5, backoff_max_seconds=SHEETS_BACKOFF_MAX_SECONDS)
+        client = make_client(settings, credentials(info), retry)
     except SheetsError as err:
         result.problems.append(str(err))
         return result

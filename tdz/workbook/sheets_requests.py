@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import math
 import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -39,7 +38,7 @@ def cell_data(value: Cell) -> dict[str, Any]:
         return {}
     if isinstance(value, bool):
         return {"userEnteredValue": {"boolValue": value}}
-    if isinstance(value, int | float) and math.isfinite(value):
+    if isinstance(value, int | float):
         return {"userEnteredValue": {"numberValue": value}}
     return {"userEnteredValue": {"stringValue": str(value)}}
 
@@ -97,13 +96,6 @@ def organiser_tab_requests(tab: OrganiserTab, gid: int, seed: Grid | None = None
                                        "values": [{"userEnteredValue": v} for v in tab.choices[column.name]]},
                          "inputMessage": column.meaning, "strict": False, "showCustomUi": True}}})
     return requests_
-
-
-def raw_value(value: Cell) -> Cell:
-    """A RAW value: stored as given, never parsed (so `=…` stays text); non-finite numbers as text."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return str(value)
-    return value
 
 
 def body_size(body: object) -> int:

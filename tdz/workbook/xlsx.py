@@ -13,10 +13,7 @@ over the organiser's rows.
 
 from __future__ import annotations
 
-import math
-import os
-import stat
-import tempfile
+import io
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime, time, timedelta
@@ -34,6 +31,7 @@ from openpyxl.workbook.workbook import Workbook as Book
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
+from tdz.files import atomic_write
 from tdz.tables import ORGANISER_TABS, OrganiserTab
 from tdz.workbook import Grid, PublishReport, TabNameClash, refuse_clashes
 from tdz.workbook.cells import CONTENT_HASH_KEY, Cell, publish_grids
@@ -123,8 +121,6 @@ def _put(sheet: Worksheet, row: int, column: int, value: Cell) -> None:
         cell = sheet.cell(row=row, column=column)
         cell.value = text
         cell.data_type = "s"
-    elif isinstance(value, float) and not math.isfinite(value):
-        return
     else:
         sheet.cell(row=row, column=column).value = value
 
@@ -225,23 +221,13 @@ class XlsxWorkbook:
             return list(book.sheetnames)
 
     def _save(self, book: Book) -> None:
-        """Save to a temp file beside the workbook, then rename over it: readers see the old or the new file."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=f".{self.path.name}.", suffix=".tmp")
-        os.close(fd)
+        """Save beside the workbook, then rename over it (`atomic_write`): readers see the old or the new file."""
+        buffer = io.BytesIO()
+        book.save(buffer)
         try:
-            book.save(tmp)
-            with open(tmp, "rb") as fh:
-                os.fsync(fh.fileno())
-            mode = stat.S_IMODE(self.path.stat().st_mode) if self.path.exists() else 0o644
-            os.chmod(tmp, mode)
-            try:
-                os.replace(tmp, self.path)
-            except PermissionError as exc:
-                raise XlsxFileError(f"{self.path}: cannot replace the file; is it open in Excel? ({exc})") from None
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+            atomic_write(self.path, buffer.getvalue())
+        except PermissionError as exc:
+            raise XlsxFileError(f"{self.path}: cannot replace the file; is it open in Excel? ({exc})") from None
 
     def ensure_organiser_tabs(
         self, tabs: Sequence[OrganiserTab], seed: Mapping[str, Grid] | None = None
