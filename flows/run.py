@@ -43,11 +43,6 @@ class SeasonRun:
         return self.settings.out_dir / f"{self.season.id}.last-run.json"
 
 
-def workbook_location(workbook: Workbook) -> str:
-    """The Sheet's URL or the local workbook's path."""
-    return str(getattr(workbook, "location", "") or getattr(workbook, "path", ""))
-
-
 async def open_run(run: RunParameters) -> SeasonRun:
     """Settings of the target environment with secrets from Prefect Secret blocks, the season and its workbook."""
     settings, origin = await with_secret_blocks(run_settings(run.target))
@@ -56,7 +51,7 @@ async def open_run(run: RunParameters) -> SeasonRun:
     get_run_logger().info(
         "%s: mode %s%s, target %s, workbook %s%s; secrets from %s", season.id, run.mode,
         f" {run.event_id or run.round}" if run.mode != "all" else "", run.target or "settings",
-        workbook_location(workbook), " (dry run)" if run.dry_run else "",
+        workbook.location, " (dry run)" if run.dry_run else "",
         ", ".join(f"{k}: {v}" for k, v in origin.items()))
     return SeasonRun(run=run, season=season, settings=settings, workbook=workbook, now=datetime.now(UTC))
 
@@ -78,7 +73,7 @@ async def score_and_publish(ctx: SeasonRun, grids: dict[str, Grid], fetched: Fet
     current, previous = snapshot(ctx.season.id, scored.tables), load_snapshot(ctx.snapshot_path)
     skip = "dry run" if ctx.run.dry_run else publishable(archive.exists(), archive.root, previous, current)
     if skip:
-        location = workbook_location(ctx.workbook)
+        location = ctx.workbook.location
         if not ctx.run.dry_run:
             get_run_logger().warning("%s: %s", ctx.season.id, skip)
     else:

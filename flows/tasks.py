@@ -71,34 +71,14 @@ async def zwiftpower_slot() -> AsyncIterator[None]:
         yield
 
 
-def _merge(reports: list[FetchReport]) -> FetchReport:
-    """One report for the courses of a stage, each fetched as its own round."""
-    merged = reports[0].model_copy(deep=True)
-    for other in reports[1:]:
-        for endpoint, count in other.requests.items():
-            merged.requests[endpoint] = merged.requests.get(endpoint, 0) + count
-        merged.logins += other.logins
-        merged.fetched += [e for e in other.fetched if e not in merged.fetched]
-        merged.unchanged += [e for e in other.unchanged if e not in merged.unchanged]
-        merged.skipped.update(other.skipped)
-        merged.failed += other.failed
-        merged.suggestions += [s for s in other.suggestions if s not in merged.suggestions]
-        merged.problems += other.problems
-        merged.login_error = merged.login_error or other.login_error
-        merged.seconds += other.seconds
-    return merged
-
-
 @task(name="fetch-results", cache_policy=NO_CACHE, retry_jitter_factor=0.2)
 async def fetch_results(season: Season, settings: Settings, rows: Sequence[EventListing], *, now: datetime,
                         event_id: int | None = None, round_ids: Sequence[str] = ()) -> FetchReport:
     """Discover and fetch new results into the archive; raises (and is retried) only when every planned event
     failed. A login refused by ZwiftPower is returned in the report, not raised, so it is never retried."""
     async with zwiftpower_slot():
-        reports = [await fetch_season_async(season, settings, rows, event_id=event_id,
-                                            round_id=round_id, now=now, raise_on_login_error=False)
-                   for round_id in (round_ids or [None])]
-    report = _merge(reports)
+        report = await fetch_season_async(season, settings, rows, event_id=event_id, round_ids=round_ids, now=now,
+                                          raise_on_login_error=False)
     get_run_logger().info("%s: %s", season.id, report.summary())
     if report.failed and not (report.fetched or report.unchanged):
         first = report.failed[0]

@@ -128,7 +128,7 @@ def plan_fetch(
     listed: dict[int, ListedEvent] | None = None,
     seen_fingerprints: dict[str, str] | None = None,
     event_id: int | None = None,
-    round_id: str | None = None,
+    round_ids: Sequence[str] = (),
     refetch_after: timedelta = DEFAULT_REFETCH_AFTER,
     force: bool = False,
 ) -> tuple[list[PlannedEvent], dict[int, str]]:
@@ -141,7 +141,7 @@ def plan_fetch(
     listed, seen = listed or {}, seen_fingerprints or {}
     plan: list[PlannedEvent] = []
     for eid, rounds in sorted(counted.items()):
-        if round_id is not None and round_id not in rounds:
+        if round_ids and not set(rounds) & set(round_ids):
             continue
         if not any(r in opened for r in rounds):
             unknown = [r for r in rounds if r not in known_rounds]
@@ -156,8 +156,8 @@ def plan_fetch(
             plan.append(PlannedEvent(event_id=eid, rounds=rounds, why="event details missing", details_only=True))
         else:
             skipped[eid] = "final" if all(is_final(r) for r in rounds) else "fresh"
-    if round_id is not None:
-        skipped = {e: why for e, why in skipped.items() if round_id in counted.get(e, [round_id])}
+    if round_ids:
+        skipped = {e: why for e, why in skipped.items() if set(counted.get(e, round_ids)) & set(round_ids)}
     return plan, skipped
 
 
@@ -266,7 +266,7 @@ async def fetch_season_async(
     *,
     is_final: Callable[[str], bool] | None = None,
     event_id: int | None = None,
-    round_id: str | None = None,
+    round_ids: Sequence[str] = (),
     refetch_after: timedelta = DEFAULT_REFETCH_AFTER,
     force: bool = False,
     now: datetime | None = None,
@@ -274,12 +274,12 @@ async def fetch_season_async(
     raise_on_login_error: bool = True,
 ) -> FetchReport:
     """Discover, plan, fetch and archive; see the module docstring for the rules. Modes: all past events of the
-    season (default), one `event_id`, one `round_id`."""
+    season (default), one `event_id`, or the events of `round_ids` (a round, or every course of a stage)."""
     started = time.monotonic()
     now = now or datetime.now(timezone.utc)
     if is_final is None:
         is_final = season.final_round_ids(now).__contains__
-    mode = f"event {event_id}" if event_id is not None else f"round {round_id}" if round_id else "season"
+    mode = f"event {event_id}" if event_id is not None else f"round {', '.join(round_ids)}" if round_ids else "season"
     report = FetchReport(mode=mode)
     counts: Counter[str] = Counter()
     archive = Archive(settings.archive_dir, season.id)
@@ -290,10 +290,10 @@ async def fetch_season_async(
     try:
         if event_id is None:
             listed = await _recent_results(zp, season, report)
-            report.suggestions = _suggest(season, rows, listed.values(), now, round_id)
+            report.suggestions = _suggest(season, rows, listed.values(), now, round_ids)
         plan, report.skipped = plan_fetch(
             season, [*rows, *report.suggestions], archive, is_final=is_final, now=now, listed=listed,
-            seen_fingerprints=seen, event_id=event_id, round_id=round_id,
+            seen_fingerprints=seen, event_id=event_id, round_ids=round_ids,
             refetch_after=refetch_after, force=force,
         )
         run = _Run(zp, zwift, archive, report, now, listed, seen)
@@ -345,14 +345,15 @@ async def _recent_results(zp: ZwiftPowerClient, season: Season, report: FetchRep
 
 
 def _suggest(
-    season: Season, rows: Sequence[EventListing], listed: Iterable[ListedEvent], now: datetime, round_id: str | None
+    season: Season, rows: Sequence[EventListing], listed: Iterable[ListedEvent], now: datetime,
+    round_ids: Sequence[str],
 ) -> list[EventListing]:
     """Discovery for opened rounds that have no confirmed event (from the tab or the season file)."""
     confirmed = {rid for r in rows if r.status == "confirmed" for rid in r.round_ids}
     confirmed |= {r.id for r in season.rounds if r.events}
     rounds = [
         r for r in season.rounds
-        if r.opens <= now and r.id not in confirmed and (round_id is None or r.id == round_id)
+        if r.opens <= now and r.id not in confirmed and (not round_ids or r.id in round_ids)
     ]
     known = {row.event_id for row in rows}
     return discover(season, listed, rounds, known_event_ids=known)

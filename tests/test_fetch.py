@@ -272,7 +272,7 @@ def test_one_round_mode_and_empty_answers(
     season: Season, zp: FakeZwiftPower, api: FakeZwiftApi, tmp_path: Path
 ) -> None:
     settings = settings_for(zp, api, tmp_path)
-    only_stage_2 = fetch(season, settings, round_id="2")
+    only_stage_2 = fetch(season, settings, round_ids=["2"])
     assert only_stage_2.mode == "round 2" and only_stage_2.fetched == [6101]
     assert only_stage_2.requests["results_view"] == 1
 

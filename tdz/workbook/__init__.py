@@ -46,6 +46,11 @@ class PublishReport:
 
 
 class Workbook(Protocol):
+    @property
+    def location(self) -> str:
+        """Where the tabs are: the local file's path or the Sheet's URL (for logs, artifacts and links)."""
+        ...
+
     def ensure_organiser_tabs(
         self, tabs: Sequence[OrganiserTab], seed: Mapping[str, Grid] | None = None
     ) -> list[str]:

@@ -190,6 +190,10 @@ class XlsxWorkbook:
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
 
+    @property
+    def location(self) -> str:
+        return str(self.path)
+
     def __repr__(self) -> str:
         return f"XlsxWorkbook({str(self.path)!r})"
 
