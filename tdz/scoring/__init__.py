@@ -90,10 +90,9 @@ def score_season(
         tables["standings"] = finish("standings", standings,
                                      standings_status="final" if all_final else "provisional")
     if "stage_results" in produced:
-        stages = produced["stage_results"].merge(profiles[["rider_name"]].add_suffix("_profile"),
-                                                 left_on="rider_id", right_index=True, how="left")
-        stages = stages.assign(raw_time_s=stages["finish_time_s"],
-                               rider_name=stages["rider_name"].fillna(stages["rider_name_profile"]),
+        stages = produced["stage_results"]
+        stages = stages.assign(raw_time_s=stages["finish_time_s"],  # names as in every other table: the profile's
+                               rider_name=stages["rider_id"].map(profiles["rider_name"]),
                                stage_status=stages["round_id"].map(statuses))
         tables["stage_results"] = finish("stage_results", stages)
         tables["gc"] = finish("gc", produced["gc"], classification_status="final" if all_final else "provisional")

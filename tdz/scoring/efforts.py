@@ -196,7 +196,6 @@ def _add_manual_results(season: Season, efforts: pd.DataFrame, overrides: Overri
     efforts.loc[replaced & efforts["status"].eq("ok"), ["status", "status_reason"]] = [
         "excluded", "replaced by a manual result"
     ]
-    profile = efforts.sort_values("event_start").drop_duplicates("rider_id", keep="last").set_index("rider_id")
     rows = pd.DataFrame({
         "rider_id": manual["rider_id"].astype("int64"),
         "round_id": manual["round_id"].astype("string"),
@@ -211,12 +210,11 @@ def _add_manual_results(season: Season, efforts: pd.DataFrame, overrides: Overri
     rows["total_time_s"] = rows["finish_time_s"] + rows["penalty_s"]
     for column in ("stage", "route", "terrain", "round_order", "segment_id", "closes"):
         rows[column] = rows["round_id"].map(rounds[column])
-    for column in ("rider_name", "team", "country", "gender", "age_category"):
-        if column in profile:
-            rows[column] = rows["rider_id"].map(profile[column])
-    names = {r.rider_id: r.name for r in overrides.riders.values()}
-    rows["rider_name"] = rows["rider_name"].fillna(rows["rider_id"].map(names)) if "rider_name" in rows else \
-        rows["rider_id"].map(names)
+    # The rider's name as their results show it, else the registry's; the rest of the profile (gender, age,
+    # team) comes from their real results in `rider_profiles`, never from a manual row.
+    known = efforts.dropna(subset=["rider_name"]).drop_duplicates("rider_id", keep="last").set_index("rider_id")
+    registry = pd.Series({r.rider_id: r.name for r in overrides.riders.values()}, dtype="string")
+    rows["rider_name"] = rows["rider_id"].map(known["rider_name"]).fillna(rows["rider_id"].map(registry))
     combined = pd.concat([efforts, rows.reindex(columns=efforts.columns)], ignore_index=True)
     return combined.astype({"event_id": "Int64", "rider_id": "int64"})
 
