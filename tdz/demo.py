@@ -24,19 +24,19 @@ Wire-format quirks sprinkled in on purpose, each at least once, so the parser me
 from __future__ import annotations
 
 import html
-import json
 import random
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from tdz.archive import Archive, PayloadKind
+from tdz.demo_wire import PENS, Effort, Event, Rider, sprinkle
+from tdz.demo_wire import payloads as render_payloads
 from tdz.season import Round, Season, TimeScoring
 from tdz.tables import DQ_TAB, EVENTS_TAB, MANUAL_RESULTS_TAB, ORGANISER_TABS, RIDERS_TAB
 from tdz.workbook import Grid
 
-PENS = "ABCDE"
 POINTS_RIDERS, CLUB_RIDERS, OTHER_RIDERS = 300, 150, 100
 _FIRST_M = ("Tom", "James", "Rob", "Eamon", "Jos&eacute;", "Luc", "Sean", "Piotr", "Andr&eacute;", "Mark", "Ben",
             "Dave", "Niall", "Chris", "Ollie", "Raf", "Mateo", "Jonas", "Pete", "Will", "Sam", "Hugo", "Kev")
@@ -62,7 +62,6 @@ _ROUTES = {
 }
 _SEGMENT_SECONDS = {"35": 150.0, "116": 290.0, "1": 75.0, "20": 780.0, "3": 28.0, "76": 140.0, "34": 150.0, "28": 600}
 _EXPONENT = {"flat": 0.45, "rolling": 0.55, "mountain": 0.7}  # how strongly W/kg drives time on the terrain
-_NOTES = ("Trainer difficulty 50%", "Power from smart trainer", "Late start, joined from pen B")
 _ORGANISER = "Rob G (organiser)"
 
 
@@ -77,51 +76,11 @@ class DemoSeason:
     organiser_seed: dict[str, Grid]
 
 
-@dataclass
-class _Rider:
-    zwid: int
-    name: str  # HTML-escaped, as on the wire
-    male: bool
-    age: str
-    country: str
-    weight: float
-    height: int
-    wkg: float  # ability: the W/kg the rider holds for about half an hour
-    tid: str
-    tname: str
-    weight_known: bool = True
-    zwid_as_text: bool = False
-    group: str = ""
-    guest: bool = False
-
-
-@dataclass
-class _Effort:
-    rider: _Rider
-    pen: str
-    time_s: float  # 0 = DNF
-    wkg: float  # W/kg held in this effort
-    segments: dict[str, float]  # ZwiftPower segment id -> seconds
-    dq: str = ""  # "", "ZP" or "UPG"
-    notes: str | None = None
-
-
-@dataclass
-class _Event:
-    id: int
-    round: str  # round or stage the event belongs to
-    name: str
-    start: datetime
-    event_type: str
-    routes: dict[str, tuple[int, int]]  # pen -> (routeId, distance m)
-    efforts: list[_Effort] = field(default_factory=list)
-
-
 def _clamp(x: float, lo: float, hi: float) -> float:
     return max(lo, min(hi, x))
 
 
-def _rider(rng: random.Random, zwid: int, teams: tuple[Team, ...], team_share: float) -> _Rider:
+def _rider(rng: random.Random, zwid: int, teams: tuple[Team, ...], team_share: float) -> Rider:
     male = rng.random() >= 0.25
     name = f"{rng.choice(_FIRST_M if male else _FIRST_F)} {rng.choice(_LAST)}"
     team = rng.choice(teams) if rng.random() < team_share else ("", "", "")
@@ -133,10 +92,10 @@ def _rider(rng: random.Random, zwid: int, teams: tuple[Team, ...], team_share: f
     weight = round(_clamp(rng.gauss(77 if male else 62, 8), 47, 105), 1)
     height = round(_clamp(rng.gauss(180 if male else 166, 7), 150, 200))
     age = rng.choices(_AGES, weights=_AGE_WEIGHTS)[0]
-    return _Rider(zwid, name, male, age, rng.choice(_COUNTRIES), weight, height, wkg, team[0], team[1])
+    return Rider(zwid, name, male, age, rng.choice(_COUNTRIES), weight, height, wkg, team[0], team[1])
 
 
-def _riders(rng: random.Random, first_id: int, n: int, teams: tuple[Team, ...], team_share: float) -> list[_Rider]:
+def _riders(rng: random.Random, first_id: int, n: int, teams: tuple[Team, ...], team_share: float) -> list[Rider]:
     """`n` riders, the first few carrying one rider-level quirk each (so each quirk is certain to appear)."""
     riders = [_rider(rng, first_id + i, teams, team_share) for i in range(n)]
     riders[0].name += " &#128304;"
@@ -152,7 +111,7 @@ def _pen_for(wkg: float) -> str:
     return "A" if wkg >= 4.2 else "B" if wkg >= 3.36 else "C" if wkg >= 2.63 else "D" if wkg >= 2.2 else "E"
 
 
-def _day_form(rng: random.Random, rider: _Rider) -> float:
+def _day_form(rng: random.Random, rider: Rider) -> float:
     return rider.wkg * _clamp(rng.gauss(1.0, 0.025), 0.92, 1.06)
 
 
@@ -183,11 +142,11 @@ def _series_title(season: Season) -> str:
 # ---------------------------------------------------------------- points season (CTT-like)
 
 
-def _points_season(season: Season, rng: random.Random) -> tuple[list[_Event], dict[str, Grid]]:
+def _points_season(season: Season, rng: random.Random) -> tuple[list[Event], dict[str, Grid]]:
     riders = _riders(rng, 1_000_001, POINTS_RIDERS, _TEAMS, 0.6)
     title = _series_title(season)
-    events: list[_Event] = []
-    rounds: list[tuple[Round, list[_Event], list[_Event]]] = []  # round, open events, women-only events
+    events: list[Event] = []
+    rounds: list[tuple[Round, list[Event], list[Event]]] = []  # round, open events, women-only events
     next_id = 5_110_000
     for i, rnd in enumerate(season.rounds):
         route = _ROUTES.get(rnd.route, (3_000_000_000 + i, 20000, 30.0))
@@ -199,7 +158,7 @@ def _points_season(season: Season, rng: random.Random) -> tuple[list[_Event], di
         for start in starts:
             next_id += rng.randrange(90, 400)
             kind = "Women's Time Trial" if start == women_at else "Time Trial"
-            ev = _Event(next_id, rnd.id, f"{title} Round {rnd.id} - {kind}", start, "TIME_TRIAL",
+            ev = Event(next_id, rnd.id, f"{title} Round {rnd.id} - {kind}", start, "TIME_TRIAL",
                         {pen: route[:2] for pen in PENS})
             (women if start == women_at else opened).append(ev)
             events.append(ev)
@@ -226,7 +185,7 @@ def _points_season(season: Season, rng: random.Random) -> tuple[list[_Event], di
     return events, seed
 
 
-def _tt_effort(rng: random.Random, rider: _Rider, rnd: Round) -> _Effort:
+def _tt_effort(rng: random.Random, rider: Rider, rnd: Round) -> Effort:
     """A time trial: time and segment time scale with the day's W/kg, more steeply the hillier the route."""
     wkg = _day_form(rng, rider)
     minutes = _ROUTES.get(rnd.route, (0, 0, 30.0))[2] or 30.0
@@ -235,13 +194,13 @@ def _tt_effort(rng: random.Random, rider: _Rider, rnd: Round) -> _Effort:
     if rnd.segment:
         segments[rnd.segment.id] = _SEGMENT_SECONDS.get(rnd.segment.id, 120.0) * scale * rng.gauss(1.0, 0.015)
         segments["9" + rnd.segment.id] = 45.0 * (3.2 / wkg) ** 0.5 * rng.gauss(1.0, 0.02)  # another segment
-    return _Effort(rider, _pen_for(rider.wkg), minutes * 60 * scale * rng.gauss(1.0, 0.004), wkg, segments)
+    return Effort(rider, _pen_for(rider.wkg), minutes * 60 * scale * rng.gauss(1.0, 0.004), wkg, segments)
 
 
 # ---------------------------------------------------------------- time season (KWCC-like)
 
 
-def _club(season: Season, rng: random.Random) -> list[_Rider]:
+def _club(season: Season, rng: random.Random) -> list[Rider]:
     """Registered riders: the first group letter for men of 3 W/kg and up, the last for the rest, the
     strongest in the first group of the letter (the one with the biggest handicap); a few guests and no-groups."""
     club = _riders(rng, 2_000_001, CLUB_RIDERS, (_CLUB_TEAM,), 0.85)
@@ -260,14 +219,14 @@ def _club(season: Season, rng: random.Random) -> list[_Rider]:
     return club
 
 
-def _stage_events(season: Season, rng: random.Random) -> tuple[dict[str, list[_Event]], dict[str, _Event]]:
+def _stage_events(season: Season, rng: random.Random) -> tuple[dict[str, list[Event]], dict[str, Event]]:
     """Each stage's events in its window (two races in the first two stages), and make-up events by stage."""
     title = _series_title(season)
     stages: dict[str, list[Round]] = {}
     for rnd in season.rounds:
         stages.setdefault(rnd.stage, []).append(rnd)
-    stage_events: dict[str, list[_Event]] = {}
-    makeup: dict[str, _Event] = {}
+    stage_events: dict[str, list[Event]] = {}
+    makeup: dict[str, Event] = {}
     makeup_stages = list(stages)[1::3][:2]
     next_id = 5_290_000
     for number, (stage, courses) in enumerate(stages.items()):
@@ -280,19 +239,19 @@ def _stage_events(season: Season, rng: random.Random) -> tuple[dict[str, list[_E
             next_id += rng.randrange(90, 400)
             race = number < 2 and k == 3
             name = f"{title} | Stage {stage} - {'Race' if race else 'Group Ride'}"
-            stage_events[stage].append(_Event(next_id, stage, name, start, "RACE" if race else "GROUP_RIDE", routes))
+            stage_events[stage].append(Event(next_id, stage, name, start, "RACE" if race else "GROUP_RIDE", routes))
         if stage in makeup_stages and season.season.makeup:
             after = timedelta(days=1 + 2 * makeup_stages.index(stage), hours=1.5)  # Tuesday, Thursday 18:30
             day = season.season.makeup.opens.astimezone(UTC) + after
             name = f"{title} | Stage {stage} - Make-up Group Ride"
-            makeup[stage] = _Event(0, stage, name, day, "GROUP_RIDE", routes)
+            makeup[stage] = Event(0, stage, name, day, "GROUP_RIDE", routes)
     for ev in makeup.values():
         next_id += rng.randrange(90, 400)
         ev.id = next_id
     return stage_events, makeup
 
 
-def _time_season(season: Season, rng: random.Random) -> tuple[list[_Event], dict[str, Grid]]:
+def _time_season(season: Season, rng: random.Random) -> tuple[list[Event], dict[str, Grid]]:
     club = _club(season, rng)
     others = _riders(rng, 2_500_001, OTHER_RIDERS, _TEAMS, 0.5)
     stage_events, makeup = _stage_events(season, rng)
@@ -347,102 +306,24 @@ def _stage_routes(rng: random.Random, courses: list[Round]) -> dict[str, tuple[i
     return routes
 
 
-def _ride(rng: random.Random, ev: _Event, rider: _Rider, pen: str) -> None:
+def _ride(rng: random.Random, ev: Event, rider: Rider, pen: str) -> None:
     """A group-ride effort: flat speed from W/kg plus a climbing share of about 11 m a km."""
     wkg = _day_form(rng, rider)
     km = ev.routes[pen][1] / 1000
     time_s = km / 36.0 * 3600 * (3.0 / wkg) ** 0.35 + km * 11.0 / (wkg * 300) * 1800
     segment = str(200 + PENS.index(pen))
-    ev.efforts.append(_Effort(rider, pen, time_s * rng.gauss(1.0, 0.006), wkg, {segment: time_s * 0.08}))
-
-
-# ---------------------------------------------------------------- quirks and wire format
-
-
-def _sprinkle(events: list[_Event], rng: random.Random) -> None:
-    """DQs, upgrades, DNFs, missing segment times and notes: by chance, and each forced on the first events."""
-    for i, ev in enumerate(events):
-        if len(ev.efforts) < 6:
-            continue
-        dq, upgraded, dnf, no_segment, noted = rng.sample(ev.efforts[1:], 5)
-        if i == 0 or rng.random() < 0.12:
-            dq.dq = "ZP"
-        if i == 1 or rng.random() < 0.04:
-            upgraded.dq = "UPG"
-        if i == 0 or rng.random() < 0.25:
-            dnf.time_s = 0.0
-        if i == 0 or rng.random() < 0.3:
-            no_segment.segments = {}
-        if i == 2 or rng.random() < 0.3:
-            noted.notes = rng.choice(_NOTES)
-
-
-def _view_row(ev: _Event, e: _Effort, pos: int, pos_in_cat: int, gun: float) -> dict[str, object]:
-    """A `_view.json` row; every third row carries the other encoding of its numbers (text vs number)."""
-    r, pen_i, alt = e.rider, PENS.index(e.pen), pos % 3 == 0
-    time_s, watts = round(e.time_s, 3), round(e.wkg * r.weight)
-    row: dict[str, object] = {
-        "zid": str(ev.id), "pos": str(pos) if alt else pos, "position_in_cat": pos_in_cat,
-        "label": str(pen_i + 1), "category": e.pen, "div": 10 * (pen_i + 1), "divw": 0 if r.male else 10 * (pen_i + 1),
-        "name": r.name, "zwid": str(r.zwid) if r.zwid_as_text else r.zwid,
-        "time": [time_s, int(pos_in_cat == 1)] if time_s else [0, 0], "time_gun": gun,
-        "male": int(r.male), "age": r.age, "flag": r.country,
-        "weight": [r.weight if alt else f"{r.weight:.1f}", 0] if r.weight_known else [0, 0],
-        "height": [r.height, 0] if r.weight_known else [0, 0], "tid": r.tid, "tname": r.tname,
-        "avg_power": [str(watts) if alt else watts, 0], "avg_wkg": [round(e.wkg, 1) if alt else f"{e.wkg:.1f}", 0],
-        "np": [str(round(watts * 1.03)), 0], "w5": [str(round(watts * 2.6)), 0], "w60": [str(round(watts * 1.45)), 0],
-        "w1200": [str(round(watts * 0.98)), 0], "wkg1200": [f"{e.wkg * 0.98:.1f}", 0],
-        "penalty": "", "fl": "", "upg": 0,
-    }
-    if e.notes is not None:
-        row["notes"] = e.notes
-    return row
-
-
-def _payloads(ev: _Event, rng: random.Random) -> dict[PayloadKind, bytes]:
-    ordered = sorted(ev.efforts, key=lambda e: (e.time_s == 0, e.time_s))
-    leader = round(ordered[0].time_s, 3) if ordered else 0.0
-    view: list[dict[str, object]] = []
-    slim: list[dict[str, object]] = []
-    sprints: list[dict[str, object]] = []
-    in_cat: dict[str, int] = {}
-    for e in ordered:
-        r, label, time_s, watts = e.rider, str(PENS.index(e.pen) + 1), round(e.time_s, 3), round(e.wkg * e.rider.weight)
-        slim.append({"DT_RowId": str(r.zwid), "zwid": str(r.zwid), "pos": str(len(slim) + 1), "name": r.name,
-                     "label": label, "category": e.pen, "race_time": [time_s, 0],
-                     "time_diff": round(time_s - leader, 3) if time_s else 0, "watts": [str(watts), 0],
-                     "wkg": [f"{e.wkg:.1f}", 0], "wkg1200": [round(e.wkg * 0.98, 2), 0], "dq_cat": e.dq})
-        sprints.append({"zwid": r.zwid, "name": r.name, "label": label, "category": e.pen, "male": int(r.male),
-                        "msec": {k: round(v, 3) for k, v in e.segments.items()},
-                        "watts": {k: str(round(watts * 1.08)) for k in e.segments},
-                        "wkg": {k: f"{e.wkg * 1.08:.1f}" for k in e.segments}})
-        if not e.dq:
-            in_cat[e.pen] = in_cat.get(e.pen, 0) + 1
-            later_pen = e.pen != "A" and time_s
-            gun = round(time_s + 0.04 * int(label) + rng.uniform(0, 0.2), 3) if later_pen else time_s
-            view.append(_view_row(ev, e, len(view) + 1, in_cat[e.pen], gun))
-    stamp = ev.start.strftime("%Y-%m-%dT%H:%M:%S.000+0000")
-    zwift = {
-        "id": ev.id, "name": html.unescape(ev.name), "eventStart": stamp, "routeId": ev.routes["A"][0], "laps": 1,
-        "distanceInMeters": ev.routes["A"][1], "eventType": ev.event_type, "tags": ["demo", f"round{ev.round}"],
-        "eventSubgroups": [{"id": ev.id * 10 + i + 1, "subgroupLabel": pen, "eventSubgroupStart": stamp,
-                            "routeId": ev.routes[pen][0], "laps": 1, "distanceInMeters": ev.routes[pen][1]}
-                           for i, pen in enumerate(PENS)],
-    }
-    bodies: dict[PayloadKind, object] = {"results_view": {"data": view}, "results_zwift": {"data": slim},
-                                         "event_sprints": {"data": sprints}, "zwift_event": zwift}
-    return {kind: json.dumps(body, separators=(",", ":")).encode() for kind, body in bodies.items()}
+    ev.efforts.append(Effort(rider, pen, time_s * rng.gauss(1.0, 0.006), wkg, {segment: time_s * 0.08}))
 
 
 # ---------------------------------------------------------------- entry points
 
 
-def _build(season: Season, seed: int) -> tuple[DemoSeason, list[tuple[_Event, dict[PayloadKind, bytes]]]]:
+def _build(season: Season, seed: int) -> tuple[DemoSeason, list[tuple[Event, dict[PayloadKind, bytes]]]]:
     rng = random.Random(seed)
     kind_of_season = _time_season if isinstance(season.scoring, TimeScoring) else _points_season
     events, rows = kind_of_season(season, rng)
-    _sprinkle(events, rng)
-    payloads = [(ev, _payloads(ev, rng)) for ev in events]
+    sprinkle(events, rng)
+    rendered = [(ev, render_payloads(ev, rng)) for ev in events]
     summary = DemoSeason(
         season_id=season.season.id,
         events=len(events),
@@ -450,14 +331,14 @@ def _build(season: Season, seed: int) -> tuple[DemoSeason, list[tuple[_Event, di
         riders=len({e.rider.zwid for ev in events for e in ev.efforts}),
         organiser_seed={name: [list(tab.header)] + rows.get(name, []) for name, tab in ORGANISER_TABS.items()},
     )
-    return summary, payloads
+    return summary, rendered
 
 
 def generate_demo(season: Season, archive_dir: Path, seed: int = 2026) -> DemoSeason:
     """Write a demo archive for `season` under `archive_dir` (same seed, same bytes) and return its summary."""
-    summary, payloads = _build(season, seed)
+    summary, rendered = _build(season, seed)
     archive = Archive(archive_dir, season.season.id)
-    for ev, bodies in payloads:
+    for ev, bodies in rendered:
         archive.store_event(ev.id, bodies, fetched_at=ev.start + timedelta(days=1))
     return summary
 
