@@ -49,7 +49,7 @@ def read_organiser_tabs(workbook: Workbook, dry_run: bool = False) -> dict[str, 
 
 def listed_events(season: Season, grids: dict[str, Grid]) -> list[EventListing]:
     """The Events tab's rows (problems are reported later, with the rest of the organiser tabs)."""
-    return read_overrides(season, grids)[0].events
+    return read_overrides(season, {EVENTS_TAB.name: grids.get(EVENTS_TAB.name, [])})[0].events
 
 
 @asynccontextmanager
