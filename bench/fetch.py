@@ -20,7 +20,7 @@ from pydantic import SecretStr
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tdz.fetch import fetch_season  # noqa: E402
+from tdz.ingest.fetch import fetch_season  # noqa: E402
 from tdz.season import load_season  # noqa: E402
 from tdz.settings import Settings  # noqa: E402
 from tests.fakes.zwift_server import FakeZwiftApi, zwift_event  # noqa: E402

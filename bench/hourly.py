@@ -82,8 +82,8 @@ def bench(api: str, season_file: Path, runs: int, work: Path) -> None:
     from tdz.demo import ensure_demo
     from tdz.season import load_season
     from tdz.settings import Settings
-    from tdz.tables import ORGANISER_TABS
-    from tdz.workbook.sheets import SheetsWorkbook
+    from tdz.publish.tables import ORGANISER_TABS
+    from tdz.publish.workbook.sheets import SheetsWorkbook
     from tests.fakes.sheets_api import FakeSheetsAPI
     from tests.fakes.zwift_server import FakeZwiftApi
     from tests.fakes.zwiftpower_server import FakeZwiftPower

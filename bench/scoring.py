@@ -4,7 +4,7 @@
     uv run --group bench python bench/scoring.py --sizes 10000 --profile
 
 Each size runs in its own process (so one size's memory never shows in another's peak): it generates the
-frames of `tdz.parse.ParsedArchive` (bench/synthetic.py), times `score_season`, the core steps alone
+frames of `tdz.ingest.parse.ParsedArchive` (bench/synthetic.py), times `score_season`, the core steps alone
 (`prepare_efforts` → `rider_profiles` → `score_points`) and the SQL (both engines start from the same pandas
 frames and end with round results and standings as pandas frames), then checks that both give the same round
 results and standings in every pool. A mismatch is printed and the run exits non-zero.
@@ -29,8 +29,8 @@ import duckdb
 import pandas as pd
 
 from synthetic import synthetic_archive
-from tdz.organiser import Overrides
-from tdz.parse import ParsedArchive
+from tdz.scoring.organiser import Overrides
+from tdz.ingest.parse import ParsedArchive
 from tdz.scoring import score_season
 from tdz.scoring.efforts import prepare_efforts
 from tdz.scoring.points import score_points

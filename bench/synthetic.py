@@ -1,4 +1,4 @@
-"""Synthetic CTT-rule results at any size, straight into the frames `tdz.parse.ParsedArchive` holds.
+"""Synthetic CTT-rule results at any size, straight into the frames `tdz.ingest.parse.ParsedArchive` holds.
 
 Deterministic for a given (season, size, seed). The wire format is skipped: at a million efforts the benchmark
 is about scoring, not parsing. What the data exercises, each because a rule depends on it:
@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from tdz.parse import EFFORT_DTYPES, EVENT_DTYPES, SEGMENT_DTYPES, ParsedArchive
+from tdz.ingest.parse import EFFORT_DTYPES, EVENT_DTYPES, SEGMENT_DTYPES, ParsedArchive
 from tdz.season import Season
 
 AGE_CATEGORIES = np.array(["Jnr", "U23", "Snr", "Mas", "Vet", "50+", "60+", "70+"])

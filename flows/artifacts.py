@@ -7,13 +7,13 @@ from pathlib import Path
 
 from prefect.artifacts import acreate_link_artifact, acreate_markdown_artifact, acreate_table_artifact
 
-from tdz.fetch import FetchReport
-from tdz.looker import create_report_url
+from tdz.ingest.fetch import FetchReport
+from tdz.publish.looker import create_report_url
 from tdz.problems import Problem
-from tdz.report import RunChanges, RunCounts, RunSummary, problem_rows, summary_markdown
+from tdz.publish.report import RunChanges, RunCounts, RunSummary, problem_rows, summary_markdown
 from tdz.season import Season
-from tdz.tables import OUTPUT_TABLES
-from tdz.workbook import Workbook
+from tdz.publish.tables import OUTPUT_TABLES
+from tdz.publish.workbook import Workbook
 
 
 def artifact_key(season_id: str, what: str) -> str:

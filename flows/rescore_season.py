@@ -9,7 +9,7 @@ from flows.hooks import alert_on_failure
 from flows.params import RunParameters
 from flows.run import open_run, score_and_publish
 from flows.tasks import read_organiser_tabs
-from tdz.report import RunSummary
+from tdz.publish.report import RunSummary
 
 
 @flow(name="rescore-season", on_failure=[alert_on_failure], on_crashed=[alert_on_failure], log_prints=False)

@@ -13,9 +13,9 @@ from flows.artifacts import publish_artifacts
 from flows.config import run_settings, with_secret_blocks
 from flows.params import RunParameters
 from flows.tasks import parse, publish, score, validate_overrides
-from tdz.archive import Archive
-from tdz.fetch import FetchReport
-from tdz.report import (
+from tdz.ingest.archive import Archive
+from tdz.ingest.fetch import FetchReport
+from tdz.publish.report import (
     RunCounts,
     RunSummary,
     compare,
@@ -27,7 +27,7 @@ from tdz.report import (
 )
 from tdz.season import Season
 from tdz.settings import Settings
-from tdz.workbook import Grid, Workbook, open_workbook
+from tdz.publish.workbook import Grid, Workbook, open_workbook
 
 
 @dataclass

@@ -8,9 +8,9 @@ from flows.hooks import alert_on_failure
 from flows.params import RunParameters
 from flows.run import open_run, score_and_publish
 from flows.tasks import add_suggestions, fetch_results, fetch_retry_delays, listed_events, read_organiser_tabs
-from tdz.report import RunSummary
-from tdz.sources import ZwiftPowerLoginError
-from tdz.tables import EVENTS_TAB
+from tdz.publish.report import RunSummary
+from tdz.ingest.sources import ZwiftPowerLoginError
+from tdz.publish.tables import EVENTS_TAB
 
 
 @flow(name="update-season", on_failure=[alert_on_failure], on_crashed=[alert_on_failure], log_prints=False)

@@ -12,7 +12,7 @@ from rich.table import Table as RichTable
 
 from tdz.cli_sheets import looker_link_command, sheet_app
 from tdz.cli_sources import zwiftpower_app
-from tdz.report import RunSummary
+from tdz.publish.report import RunSummary
 from tdz.season import SeasonFileError, load_season
 from tdz.settings import Settings
 
@@ -50,8 +50,8 @@ def demo(
     from flows.params import RunParameters
     from flows.rescore_season import rescore_season
     from tdz.demo import ensure_demo
-    from tdz.tables import ORGANISER_TABS
-    from tdz.workbook import open_workbook
+    from tdz.publish.tables import ORGANISER_TABS
+    from tdz.publish.workbook import open_workbook
 
     settings = Settings()
     if settings.workbook != "xlsx":

@@ -1,4 +1,4 @@
-"""`tdz sheet check`, `tdz sheet init` and `tdz looker-link`: a thin layer over tdz.workbook.sheets and tdz.looker."""
+"""`tdz sheet check`, `tdz sheet init` and `tdz looker-link`: a thin layer over tdz.publish.workbook.sheets and tdz.publish.looker."""
 
 from __future__ import annotations
 
@@ -7,12 +7,12 @@ from typing import Annotated
 
 import typer
 
-from tdz.looker import create_report_url, main_tab
+from tdz.publish.looker import create_report_url, main_tab
 from tdz.season import SeasonFileError, load_season
 from tdz.settings import Settings
-from tdz.tables import OUTPUT_TABLES, output_tables_for
-from tdz.workbook.sheets import SheetsWorkbook
-from tdz.workbook.sheets_auth import SheetsError, check_sheet
+from tdz.publish.tables import OUTPUT_TABLES, output_tables_for
+from tdz.publish.workbook.sheets import SheetsWorkbook
+from tdz.publish.workbook.sheets_auth import SheetsError, check_sheet
 
 sheet_app = typer.Typer(help="The Google Sheet: check access, set up a new one.", no_args_is_help=True)
 

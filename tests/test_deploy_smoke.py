@@ -23,8 +23,8 @@ import pytest
 
 from tdz.demo import ensure_demo
 from tdz.season import Season
-from tdz.tables import ORGANISER_TABS
-from tdz.workbook.xlsx import XlsxWorkbook
+from tdz.publish.tables import ORGANISER_TABS
+from tdz.publish.workbook.xlsx import XlsxWorkbook
 from tests.conftest import ROOT
 
 FASTAPI = tuple(int(p) for p in version("fastapi").split(".")[:2])

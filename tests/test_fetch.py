@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr
 
-from tdz.archive import Archive
-from tdz.organiser import EventListing
-from tdz.fetch import FetchReport, fetch_season
+from tdz.ingest.archive import Archive
+from tdz.scoring.organiser import EventListing
+from tdz.ingest.fetch import FetchReport, fetch_season
 from tdz.season import Season, load_season
 from tdz.settings import Settings
-from tdz.sources import RetryPolicy, ZwiftPowerLoginError
+from tdz.ingest.sources import RetryPolicy, ZwiftPowerLoginError
 from tests.fakes.zwift_server import FakeZwiftApi, zwift_event
 from tests.fakes.zwiftpower_server import FakeZwiftPower, list_row, sprint_row, view_row, zwift_row
 

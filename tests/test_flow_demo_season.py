@@ -14,8 +14,8 @@ from flows.params import RunParameters
 from flows.rescore_season import rescore_season
 from tdz.demo import ensure_demo
 from tdz.season import Season
-from tdz.tables import ORGANISER_TABS, output_tables_for
-from tdz.workbook.xlsx import XlsxWorkbook
+from tdz.publish.tables import ORGANISER_TABS, output_tables_for
+from tdz.publish.workbook.xlsx import XlsxWorkbook
 from tests.conftest import CTT_FILE, KWCC_FILE
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")

@@ -15,8 +15,8 @@ from pydantic import SecretStr, ValidationError
 
 from flows.config import EnvironmentFileError, environment_values, run_settings
 from flows.params import RunParameters
-from tdz.alerts import alert_text, post_alert, redact, secret_values, webhook_payload
-from tdz.report import compare, leaders, load_snapshot, save_snapshot, snapshot
+from tdz.publish.alerts import alert_text, post_alert, redact, secret_values, webhook_payload
+from tdz.publish.report import compare, leaders, load_snapshot, save_snapshot, snapshot
 from tdz.settings import Settings
 from tests.conftest import KWCC_FILE
 
@@ -181,7 +181,7 @@ def test_every_secret_of_the_settings_is_redacted() -> None:
 
 
 def test_a_publish_never_blanks_standings_and_an_absent_archive_publishes_nothing(tmp_path) -> None:
-    from tdz.report import RunSnapshot, WouldBlankStandings, publishable
+    from tdz.publish.report import RunSnapshot, WouldBlankStandings, publishable
 
     before = RunSnapshot(season_id="s", efforts=["1/5001/42"], places={"overall": {"42": 1}})
     empty = RunSnapshot(season_id="s")

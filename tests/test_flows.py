@@ -28,9 +28,9 @@ from flows.tasks import ZWIFTPOWER_LIMIT
 from flows.update_season import update_season
 from tdz.demo import ensure_demo
 from tdz.settings import Settings
-from tdz.tables import ORGANISER_TABS
-from tdz.workbook.sheets import SheetsWorkbook
-from tdz.workbook.xlsx import XlsxWorkbook
+from tdz.publish.tables import ORGANISER_TABS
+from tdz.publish.workbook.sheets import SheetsWorkbook
+from tdz.publish.workbook.xlsx import XlsxWorkbook
 from tests.conftest import KWCC_FILE
 from tests.fakes.sheets_api import FakeSheetsAPI
 from tests.fakes.zwift_server import FakeZwiftApi, zwift_event

@@ -19,10 +19,10 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr
 
-from tdz.parse import parse_results, parse_sprints, parse_zwift_event
+from tdz.ingest.parse import parse_results, parse_sprints, parse_zwift_event
 from tdz.settings import Settings
-from tdz.sources.zwift import ZwiftEventsClient
-from tdz.sources.zwiftpower import ZwiftPowerClient
+from tdz.ingest.sources.zwift import ZwiftEventsClient
+from tdz.ingest.sources.zwiftpower import ZwiftPowerClient
 
 pytestmark = pytest.mark.live
 

@@ -12,8 +12,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tdz.archive import Archive, ArchiveRefused, check_payload
-from tdz.parse import (
+from tdz.ingest.archive import Archive, ArchiveRefused, check_payload
+from tdz.ingest.parse import (
     EFFORT_DTYPES,
     EVENT_DTYPES,
     SEGMENT_DTYPES,
@@ -23,7 +23,7 @@ from tdz.parse import (
     parse_zwift_dq,
     parse_zwift_event,
 )
-from tdz.wire import is_empty_results
+from tdz.ingest.wire import is_empty_results
 
 EVENT = 5188741
 FETCHED = datetime(2026, 1, 6, 9, 0, tzinfo=UTC)

@@ -9,9 +9,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from tdz.archive import Archive
-from tdz.organiser import read_overrides
-from tdz.parse import parse_archive
+from tdz.ingest.archive import Archive
+from tdz.scoring.organiser import read_overrides
+from tdz.ingest.parse import parse_archive
 from tdz.scoring import score_season
 from tdz.season import Season, load_season
 from tests.wire import rows_of, result_row, sprint_row, store_event

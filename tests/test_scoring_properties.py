@@ -8,8 +8,8 @@ import pandas as pd
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tdz.organiser import DQEntry, Overrides
-from tdz.parse import EFFORT_DTYPES, EVENT_DTYPES, SEGMENT_DTYPES, ParsedArchive
+from tdz.scoring.organiser import DQEntry, Overrides
+from tdz.ingest.parse import EFFORT_DTYPES, EVENT_DTYPES, SEGMENT_DTYPES, ParsedArchive
 from tdz.scoring import score_season
 from tdz.season import Season
 from tests.reference_points import Ride, reference_standings

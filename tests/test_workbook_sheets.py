@@ -18,20 +18,20 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from tdz.archive import Archive
+from tdz.ingest.archive import Archive
 from tdz.cli_sheets import looker_link_command, sheet_app
 from tdz.demo import ensure_demo
-from tdz.looker import DOC_PATH, create_report_url, data_dictionary, with_dictionary
-from tdz.organiser import read_overrides
-from tdz.parse import parse_archive
+from tdz.publish.looker import DOC_PATH, create_report_url, data_dictionary, with_dictionary
+from tdz.scoring.organiser import read_overrides
+from tdz.ingest.parse import parse_archive
 from tdz.retry import RetryPolicy
 from tdz.scoring import score_season
 from tdz.season import load_season
 from tdz.settings import Settings
-from tdz.tables import ORGANISER_TABS, OUTPUT_TABLES, Table, conform, output_tables_for
-from tdz.workbook import TabNameClash
-from tdz.workbook.sheets import SheetPublishError, SheetsWorkbook
-from tdz.workbook.sheets_auth import check_sheet
+from tdz.publish.tables import ORGANISER_TABS, OUTPUT_TABLES, Table, conform, output_tables_for
+from tdz.publish.workbook import TabNameClash
+from tdz.publish.workbook.sheets import SheetPublishError, SheetsWorkbook
+from tdz.publish.workbook.sheets_auth import check_sheet
 from tests.fakes.sheets_api import FakeSheetsAPI
 
 EMAIL = "tdz-publisher@club-series.iam.gserviceaccount.com"
@@ -425,7 +425,7 @@ def test_looker_link_points_at_every_output_tab_by_gid(api: FakeSheetsAPI, key: 
 
 def test_looker_doc_matches_tables() -> None:
     doc = DOC_PATH.read_text(encoding="utf-8")
-    assert with_dictionary(doc) == doc, "docs/data-dictionary.md is out of date: run `uv run python -m tdz.looker`"
+    assert with_dictionary(doc) == doc, "docs/data-dictionary.md is out of date: run `uv run python -m tdz.publish.looker`"
     for table in OUTPUT_TABLES.values():
         assert f"### `{table.name}`" in data_dictionary()
         for column in table.columns:

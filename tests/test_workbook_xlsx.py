@@ -10,11 +10,11 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from tdz.tables import ABOUT, EFFORTS, ORGANISER_TABS, PROBLEMS, Table, conform
-from tdz.workbook import Workbook
-from tdz.workbook.cells import CONTENT_HASH_KEY, publish_grids
-from tdz.workbook import TabNameClash
-from tdz.workbook.xlsx import XlsxFileError, XlsxWorkbook
+from tdz.publish.tables import ABOUT, EFFORTS, ORGANISER_TABS, PROBLEMS, Table, conform
+from tdz.publish.workbook import Workbook
+from tdz.publish.workbook.cells import CONTENT_HASH_KEY, publish_grids
+from tdz.publish.workbook import TabNameClash
+from tdz.publish.workbook.xlsx import XlsxFileError, XlsxWorkbook
 
 ORGANISER = list(ORGANISER_TABS.values())
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from tdz.archive import Archive
+from tdz.ingest.archive import Archive
 from tests.fakes.zwift_server import zwift_event
 from tests.fakes.zwiftpower_server import sprint_row as fake_sprint_row
 from tests.fakes.zwiftpower_server import view_row

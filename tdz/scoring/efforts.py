@@ -11,8 +11,8 @@ from datetime import datetime
 import numpy as np
 import pandas as pd
 
-from tdz.organiser import Overrides, listed_event_rounds
-from tdz.parse import ParsedArchive
+from tdz.scoring.organiser import Overrides, listed_event_rounds
+from tdz.ingest.parse import ParsedArchive
 from tdz.problems import Problem
 from tdz.scoring.ranking import first_per_group, sort_key
 from tdz.season import Season, TimeScoring

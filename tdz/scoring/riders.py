@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from tdz.organiser import Overrides
+from tdz.scoring.organiser import Overrides
 from tdz.scoring.ranking import sort_key
 from tdz.season import PowerCategories, PowerCategory
 

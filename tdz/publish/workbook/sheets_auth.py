@@ -21,7 +21,7 @@ from google.oauth2.service_account import Credentials
 
 from tdz.retry import RetryPolicy, parse_retry_after, retryable
 from tdz.settings import Settings
-from tdz.tables import ORGANISER_TABS
+from tdz.publish.tables import ORGANISER_TABS
 
 SCOPES = ("https://www.googleapis.com/auth/spreadsheets",)
 GOOGLE_SHEETS_URL = "https://sheets.googleapis.com"

@@ -32,10 +32,10 @@ from gspread.urls import SPREADSHEET_BATCH_UPDATE_URL, SPREADSHEET_VALUES_BATCH_
 from tdz.files import atomic_write
 from tdz.retry import RetryPolicy
 from tdz.settings import Settings
-from tdz.tables import ORGANISER_TABS, OrganiserTab, Table
-from tdz.workbook import Grid, PublishReport, TabNameClash, refuse_clashes
-from tdz.workbook.cells import CONTENT_HASH_KEY, Cell, publish_grids
-from tdz.workbook.sheets_auth import (
+from tdz.publish.tables import ORGANISER_TABS, OrganiserTab, Table
+from tdz.publish.workbook import Grid, PublishReport, TabNameClash, refuse_clashes
+from tdz.publish.workbook.cells import CONTENT_HASH_KEY, Cell, publish_grids
+from tdz.publish.workbook.sheets_auth import (
     CallCounter,
     RetryingHTTPClient,
     SheetsError,
@@ -44,7 +44,7 @@ from tdz.workbook.sheets_auth import (
     key_info,
     make_client,
 )
-from tdz.workbook.sheets_requests import (
+from tdz.publish.workbook.sheets_requests import (
     ABOUT_TAB,
     Planned,
     Tab,

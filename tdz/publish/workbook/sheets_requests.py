@@ -8,9 +8,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from tdz.tables import OrganiserTab
-from tdz.workbook import Grid
-from tdz.workbook.cells import CONTENT_HASH_KEY, Cell
+from tdz.publish.tables import OrganiserTab
+from tdz.publish.workbook import Grid
+from tdz.publish.workbook.cells import CONTENT_HASH_KEY, Cell
 
 ORGANISER_ROWS = 1000
 ABOUT_TAB = "about"

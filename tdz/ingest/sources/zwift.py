@@ -6,7 +6,7 @@ from collections import Counter
 
 from tdz.settings import Settings
 from tdz.retry import RetryPolicy
-from tdz.sources.http import PoliteClient
+from tdz.ingest.sources.http import PoliteClient
 
 
 class ZwiftEventsClient:

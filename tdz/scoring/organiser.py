@@ -14,8 +14,8 @@ from pydantic import BaseModel, Field
 
 from tdz.problems import Problem
 from tdz.season import Season
-from tdz.tables import DQ_TAB, EVENTS_TAB, HANDICAPS_TAB, MANUAL_RESULTS_TAB, RIDERS_TAB, OrganiserTab
-from tdz.workbook import Grid
+from tdz.publish.tables import DQ_TAB, EVENTS_TAB, HANDICAPS_TAB, MANUAL_RESULTS_TAB, RIDERS_TAB, OrganiserTab
+from tdz.publish.workbook import Grid
 
 _DURATION = re.compile(r"^(?:(?:(\d+):)?([0-5]?\d):)?(\d+(?:\.\d+)?)$")
 

@@ -25,8 +25,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from tdz import wire
-from tdz.archive import Archive, PayloadKind
+from tdz.ingest import wire
+from tdz.ingest.archive import Archive, PayloadKind
 from tdz.problems import Problem
 
 EFFORT_DTYPES: dict[str, str] = {

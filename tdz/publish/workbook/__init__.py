@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Protocol
 
 import pandas as pd
 
-from tdz.tables import ORGANISER_TABS, OrganiserTab
+from tdz.publish.tables import ORGANISER_TABS, OrganiserTab
 
 if TYPE_CHECKING:
     from tdz.settings import Settings
@@ -73,9 +73,9 @@ class Workbook(Protocol):
 def open_workbook(settings: Settings, season_id: str) -> Workbook:
     """The workbook the settings name: `out/<season>.xlsx` by default, or the Google Sheet."""
     if settings.workbook == "sheets":
-        from tdz.workbook.sheets import SheetsWorkbook
+        from tdz.publish.workbook.sheets import SheetsWorkbook
 
         return SheetsWorkbook.from_settings(settings)
-    from tdz.workbook.xlsx import XlsxWorkbook
+    from tdz.publish.workbook.xlsx import XlsxWorkbook
 
     return XlsxWorkbook(settings.out_dir / f"{season_id}.xlsx")

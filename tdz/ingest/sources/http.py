@@ -20,7 +20,7 @@ import httpx
 from tdz.retry import RetryPolicy, parse_retry_after, retryable
 from tdz.settings import Settings
 
-log = logging.getLogger("tdz.sources")
+log = logging.getLogger("tdz.ingest.sources")
 
 BROWSER_USER_AGENT = (
     "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0 Safari/537.36"

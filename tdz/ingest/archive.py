@@ -20,7 +20,7 @@ from typing import Literal, get_args
 
 from pydantic import AwareDatetime, BaseModel, Field
 
-from tdz import wire
+from tdz.ingest import wire
 from tdz.files import atomic_write
 
 PayloadKind = Literal["results_view", "results_zwift", "event_sprints", "zwift_event"]
@@ -49,7 +49,7 @@ class Manifest(BaseModel):
 
 def check_payload(kind: PayloadKind, body: bytes) -> None:
     """Raise `ArchiveRefused` saying why a body is unusable: not JSON, or not the shape its kind needs (the
-    `{"data": [...]}` of every ZwiftPower kind, as `tdz.wire` reads it; an object with an `id` from Zwift)."""
+    `{"data": [...]}` of every ZwiftPower kind, as `tdz.ingest.wire` reads it; an object with an `id` from Zwift)."""
     if kind != "zwift_event":
         rows, problems = wire.data_rows(None, body, kind)
         if rows is None:

@@ -12,7 +12,7 @@ import random
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from tdz.archive import PayloadKind
+from tdz.ingest.archive import PayloadKind
 
 PENS = "ABCDE"
 _NOTES = ("Trainer difficulty 50%", "Power from smart trainer", "Late start, joined from pen B")

@@ -32,9 +32,9 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
 from tdz.files import atomic_write
-from tdz.tables import ORGANISER_TABS, OrganiserTab
-from tdz.workbook import Grid, PublishReport, TabNameClash, refuse_clashes
-from tdz.workbook.cells import CONTENT_HASH_KEY, Cell, publish_grids
+from tdz.publish.tables import ORGANISER_TABS, OrganiserTab
+from tdz.publish.workbook import Grid, PublishReport, TabNameClash, refuse_clashes
+from tdz.publish.workbook.cells import CONTENT_HASH_KEY, Cell, publish_grids
 
 MAX_CELL_CHARS = 32_767
 """Excel refuses longer text in one cell."""
