@@ -24,7 +24,13 @@ from tdz.ingest.fetch import fetch_season  # noqa: E402
 from tdz.season import load_season  # noqa: E402
 from tdz.settings import Settings  # noqa: E402
 from tests.fakes.zwift_server import FakeZwiftApi, zwift_event  # noqa: E402
-from tests.fakes.zwiftpower_server import FakeZwiftPower, list_row, sprint_row, view_row, zwift_row  # noqa: E402
+from tests.fakes.zwiftpower_server import (  # noqa: E402
+    FakeZwiftPower,
+    list_row,
+    sprint_row,
+    view_row,
+    zwift_row,
+)
 
 RESULT_ENDPOINTS = ("results_view", "results_zwift", "event_sprints", "event_results_api3")
 

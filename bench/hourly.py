@@ -80,10 +80,10 @@ def main() -> None:
 def bench(api: str, season_file: Path, runs: int, work: Path) -> None:
     from flows.update_season import update_season
     from tdz.demo import ensure_demo
-    from tdz.season import load_season
-    from tdz.settings import Settings
     from tdz.publish.tables import ORGANISER_TABS
     from tdz.publish.workbook.sheets import SheetsWorkbook
+    from tdz.season import load_season
+    from tdz.settings import Settings
     from tests.fakes.sheets_api import FakeSheetsAPI
     from tests.fakes.zwift_server import FakeZwiftApi
     from tests.fakes.zwiftpower_server import FakeZwiftPower

@@ -27,12 +27,12 @@ from pathlib import Path
 
 import duckdb
 import pandas as pd
-
 from synthetic import synthetic_archive
-from tdz.scoring.organiser import Overrides
+
 from tdz.ingest.parse import ParsedArchive
 from tdz.scoring import score_season
 from tdz.scoring.efforts import prepare_efforts
+from tdz.scoring.organiser import Overrides
 from tdz.scoring.points import score_points
 from tdz.scoring.riders import rider_profiles
 from tdz.season import PointsScoring, PowerCategory, Season, load_season

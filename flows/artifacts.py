@@ -5,15 +5,25 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from prefect.artifacts import acreate_link_artifact, acreate_markdown_artifact, acreate_table_artifact
+from prefect.artifacts import (
+    acreate_link_artifact,
+    acreate_markdown_artifact,
+    acreate_table_artifact,
+)
 
 from tdz.ingest.fetch import FetchReport
-from tdz.publish.looker import create_report_url
 from tdz.problems import Problem
-from tdz.publish.report import RunChanges, RunCounts, RunSummary, problem_rows, summary_markdown
-from tdz.season import Season
+from tdz.publish.looker import create_report_url
+from tdz.publish.report import (
+    RunChanges,
+    RunCounts,
+    RunSummary,
+    problem_rows,
+    summary_markdown,
+)
 from tdz.publish.tables import OUTPUT_TABLES
 from tdz.publish.workbook import Workbook
+from tdz.season import Season
 
 
 def artifact_key(season_id: str, what: str) -> str:

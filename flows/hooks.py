@@ -12,7 +12,13 @@ from prefect.settings import PREFECT_UI_URL
 from pydantic import ValidationError
 
 from flows.config import SECRET_BLOCKS, secret_from_block, with_secret_blocks
-from tdz.publish.alerts import alert_text, post_alert, redact, secret_values, webhook_payload
+from tdz.publish.alerts import (
+    alert_text,
+    post_alert,
+    redact,
+    secret_values,
+    webhook_payload,
+)
 from tdz.settings import Settings
 
 logger = get_logger("tdz.publish.alerts")

@@ -25,9 +25,9 @@ from tdz.publish.report import (
     snapshot,
     summarize,
 )
+from tdz.publish.workbook import Grid, Workbook, open_workbook
 from tdz.season import Season
 from tdz.settings import Settings
-from tdz.publish.workbook import Grid, Workbook, open_workbook
 
 
 @dataclass

@@ -18,16 +18,17 @@ from prefect.concurrency.asyncio import concurrency
 from prefect.context import TaskRunContext
 from prefect.exceptions import ObjectNotFound
 
+from tdz.events import EventListing
 from tdz.ingest.archive import Archive
 from tdz.ingest.fetch import FetchReport, fetch_season_async
-from tdz.scoring.organiser import EventListing, Overrides, read_overrides
 from tdz.ingest.parse import ParsedArchive, parse_archive, parser_version
 from tdz.problems import Problem
-from tdz.scoring import ScoredSeason, score_season
-from tdz.season import Season
-from tdz.settings import Settings
 from tdz.publish.tables import EVENTS_TAB, ORGANISER_TABS
 from tdz.publish.workbook import Grid, PublishReport, Workbook
+from tdz.scoring import ScoredSeason, score_season
+from tdz.scoring.organiser import Overrides, read_overrides
+from tdz.season import Season
+from tdz.settings import Settings
 
 ZWIFTPOWER_LIMIT = "zwiftpower"
 """Global concurrency limit: season fetches talking to ZwiftPower at once, across every flow run."""

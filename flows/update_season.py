@@ -7,9 +7,15 @@ from prefect import flow
 from flows.hooks import alert_on_failure
 from flows.params import RunParameters
 from flows.run import open_run, score_and_publish
-from flows.tasks import add_suggestions, fetch_results, fetch_retry_delays, listed_events, read_organiser_tabs
-from tdz.publish.report import RunSummary
+from flows.tasks import (
+    add_suggestions,
+    fetch_results,
+    fetch_retry_delays,
+    listed_events,
+    read_organiser_tabs,
+)
 from tdz.ingest.sources import ZwiftPowerLoginError
+from tdz.publish.report import RunSummary
 from tdz.publish.tables import EVENTS_TAB
 
 

@@ -8,11 +8,11 @@ from typing import Annotated
 import typer
 
 from tdz.publish.looker import create_report_url, main_tab
-from tdz.season import SeasonFileError, load_season
-from tdz.settings import Settings
 from tdz.publish.tables import OUTPUT_TABLES, output_tables_for
 from tdz.publish.workbook.sheets import SheetsWorkbook
 from tdz.publish.workbook.sheets_auth import SheetsError, check_sheet
+from tdz.season import SeasonFileError, load_season
+from tdz.settings import Settings
 
 sheet_app = typer.Typer(help="The Google Sheet: check access, set up a new one.", no_args_is_help=True)
 

@@ -7,9 +7,9 @@ import json
 
 import typer
 
-from tdz.settings import Settings
 from tdz.ingest.sources.http import FetchFailed, NotFound
 from tdz.ingest.sources.zwiftpower import ZwiftPowerClient, ZwiftPowerLoginError
+from tdz.settings import Settings
 
 zwiftpower_app = typer.Typer(help="ZwiftPower: check the login and fetching.", no_args_is_help=True)
 

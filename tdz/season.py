@@ -8,7 +8,15 @@ from datetime import datetime, time, timedelta
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 Terrain = Literal["flat", "rolling", "mountain"]
 Pen = Literal["A", "B", "C", "D", "E"]

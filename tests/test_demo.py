@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from tdz.ingest.archive import Archive
 from tdz.demo import ensure_demo, generate_demo
-from tdz.season import Season, load_season
+from tdz.ingest.archive import Archive
 from tdz.publish.tables import ORGANISER_TABS, RIDERS_TAB
+from tdz.season import Season, load_season
 
 SEASONS = Path(__file__).resolve().parents[1] / "seasons"
 CTT, KWCC = "ctt-winter-2025-26", "kwcc-tdz-2026"
@@ -295,9 +295,9 @@ def test_ensure_demo_generates_once_and_then_leaves_the_archive_alone(
 
 
 def test_the_demo_parses_cleanly_and_scores_plausibly(generated: dict[str, Generated]) -> None:
-    from tdz.scoring.organiser import read_overrides
     from tdz.ingest.parse import parse_archive
     from tdz.scoring import score_season
+    from tdz.scoring.organiser import read_overrides
 
     after_the_season = datetime(2026, 3, 10, tzinfo=UTC)
     for season_id, g in generated.items():

@@ -22,9 +22,9 @@ import openpyxl
 import pytest
 
 from tdz.demo import ensure_demo
-from tdz.season import Season
 from tdz.publish.tables import ORGANISER_TABS
 from tdz.publish.workbook.xlsx import XlsxWorkbook
+from tdz.season import Season
 from tests.conftest import ROOT
 
 FASTAPI = tuple(int(p) for p in version("fastapi").split(".")[:2])

@@ -8,7 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from tdz.ingest.discovery import ListedEvent, discover, parse_event_list, score_candidate
+from tdz.ingest.discovery import (
+    ListedEvent,
+    discover,
+    parse_event_list,
+    score_candidate,
+)
 from tdz.season import Season, load_season
 
 SEASONS = Path(__file__).resolve().parent.parent / "seasons"

@@ -9,14 +9,20 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr
 
+from tdz.events import EventListing
 from tdz.ingest.archive import Archive
-from tdz.scoring.organiser import EventListing
 from tdz.ingest.fetch import FetchReport, fetch_season
+from tdz.ingest.sources import RetryPolicy, ZwiftPowerLoginError
 from tdz.season import Season, load_season
 from tdz.settings import Settings
-from tdz.ingest.sources import RetryPolicy, ZwiftPowerLoginError
 from tests.fakes.zwift_server import FakeZwiftApi, zwift_event
-from tests.fakes.zwiftpower_server import FakeZwiftPower, list_row, sprint_row, view_row, zwift_row
+from tests.fakes.zwiftpower_server import (
+    FakeZwiftPower,
+    list_row,
+    sprint_row,
+    view_row,
+    zwift_row,
+)
 
 USER, PASSWORD = "organiser@example.com", "tour-de-zwift-2026"
 SEASON_FILE = Path(__file__).resolve().parent.parent / "seasons" / "kwcc-tdz-2026.toml"

@@ -13,9 +13,9 @@ import pytest
 from flows.params import RunParameters
 from flows.rescore_season import rescore_season
 from tdz.demo import ensure_demo
-from tdz.season import Season
 from tdz.publish.tables import ORGANISER_TABS, output_tables_for
 from tdz.publish.workbook.xlsx import XlsxWorkbook
+from tdz.season import Season
 from tests.conftest import CTT_FILE, KWCC_FILE
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")

@@ -15,7 +15,13 @@ from pydantic import SecretStr, ValidationError
 
 from flows.config import EnvironmentFileError, environment_values, run_settings
 from flows.params import RunParameters
-from tdz.publish.alerts import alert_text, post_alert, redact, secret_values, webhook_payload
+from tdz.publish.alerts import (
+    alert_text,
+    post_alert,
+    redact,
+    secret_values,
+    webhook_payload,
+)
 from tdz.publish.report import compare, leaders, load_snapshot, save_snapshot, snapshot
 from tdz.settings import Settings
 from tests.conftest import KWCC_FILE

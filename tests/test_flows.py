@@ -27,14 +27,20 @@ from flows.setup import setup_prefect
 from flows.tasks import ZWIFTPOWER_LIMIT
 from flows.update_season import update_season
 from tdz.demo import ensure_demo
-from tdz.settings import Settings
 from tdz.publish.tables import ORGANISER_TABS
 from tdz.publish.workbook.sheets import SheetsWorkbook
 from tdz.publish.workbook.xlsx import XlsxWorkbook
+from tdz.settings import Settings
 from tests.conftest import KWCC_FILE
 from tests.fakes.sheets_api import FakeSheetsAPI
 from tests.fakes.zwift_server import FakeZwiftApi, zwift_event
-from tests.fakes.zwiftpower_server import FakeZwiftPower, list_row, sprint_row, view_row, zwift_row
+from tests.fakes.zwiftpower_server import (
+    FakeZwiftPower,
+    list_row,
+    sprint_row,
+    view_row,
+    zwift_row,
+)
 from tests.test_flow_report import Receiver
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")

@@ -20,9 +20,9 @@ import pytest
 from pydantic import SecretStr
 
 from tdz.ingest.parse import parse_results, parse_sprints, parse_zwift_event
-from tdz.settings import Settings
 from tdz.ingest.sources.zwift import ZwiftEventsClient
 from tdz.ingest.sources.zwiftpower import ZwiftPowerClient
+from tdz.settings import Settings
 
 pytestmark = pytest.mark.live
 

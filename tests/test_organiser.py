@@ -92,7 +92,7 @@ def test_a_tab_with_a_wrong_header_is_reported(ctt: Season) -> None:
 
 
 def test_an_exclusion_wins_over_every_other_listing_of_the_event(ctt: Season, tmp_path) -> None:
-    from tdz.scoring.organiser import listed_event_rounds
+    from tdz.events import listed_event_rounds
 
     season = ctt.model_copy(update={"rounds": (ctt.rounds[0].model_copy(update={"events": (111, 112)}),
                                                *ctt.rounds[1:])})

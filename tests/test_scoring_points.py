@@ -10,11 +10,11 @@ import pandas as pd
 import pytest
 
 from tdz.ingest.archive import Archive
-from tdz.scoring.organiser import read_overrides
 from tdz.ingest.parse import parse_archive
 from tdz.scoring import score_season
+from tdz.scoring.organiser import read_overrides
 from tdz.season import Season, load_season
-from tests.wire import rows_of, result_row, sprint_row, store_event
+from tests.wire import result_row, rows_of, sprint_row, store_event
 
 SEASON_TOML = """
 [season]

@@ -8,9 +8,9 @@ import pandas as pd
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tdz.scoring.organiser import DQEntry, Overrides
 from tdz.ingest.parse import EFFORT_DTYPES, EVENT_DTYPES, SEGMENT_DTYPES, ParsedArchive
 from tdz.scoring import score_season
+from tdz.scoring.organiser import DQEntry, Overrides
 from tdz.season import Season
 from tests.reference_points import Ride, reference_standings
 

@@ -17,10 +17,17 @@ from pydantic import SecretStr
 from typer.testing import CliRunner
 
 from tdz.cli_sources import zwiftpower_app
+from tdz.ingest.sources import (
+    FetchFailed,
+    NotFound,
+    RetryPolicy,
+    ZwiftEventsClient,
+    ZwiftPowerClient,
+    ZwiftPowerLoginError,
+)
+from tdz.ingest.sources.zwiftpower import SESSION_FILE, parse_cookie_string
 from tdz.retry import parse_retry_after
 from tdz.settings import Settings
-from tdz.ingest.sources import FetchFailed, NotFound, RetryPolicy, ZwiftEventsClient, ZwiftPowerClient, ZwiftPowerLoginError
-from tdz.ingest.sources.zwiftpower import SESSION_FILE, parse_cookie_string
 from tests.fakes.zwift_server import FakeZwiftApi, zwift_event
 from tests.fakes.zwiftpower_server import FakeZwiftPower, list_row, view_row
 

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from tdz.ingest.archive import Archive
-from tdz.scoring.organiser import Overrides
 from tdz.ingest.parse import parse_archive
 from tdz.scoring import score_season
+from tdz.scoring.organiser import Overrides
 from tdz.season import load_season
 from tests.wire import result_row, store_event
 

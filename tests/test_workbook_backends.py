@@ -13,16 +13,16 @@ import pandas as pd
 import pytest
 
 from tdz.ingest.archive import Archive
-from tdz.scoring.organiser import read_overrides
 from tdz.ingest.parse import parse_archive
-from tdz.retry import RetryPolicy
-from tdz.scoring import score_season
-from tdz.season import Season
-from tdz.settings import Settings
 from tdz.publish.tables import EVENTS_TAB, ORGANISER_TABS
 from tdz.publish.workbook import Workbook
 from tdz.publish.workbook.sheets import SheetsWorkbook
 from tdz.publish.workbook.xlsx import XlsxWorkbook
+from tdz.retry import RetryPolicy
+from tdz.scoring import score_season
+from tdz.scoring.organiser import read_overrides
+from tdz.season import Season
+from tdz.settings import Settings
 from tests.fakes.sheets_api import FakeSheetsAPI
 
 EMAIL = "tdz@club.iam.gserviceaccount.com"

@@ -18,20 +18,31 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from tdz.ingest.archive import Archive
 from tdz.cli_sheets import looker_link_command, sheet_app
 from tdz.demo import ensure_demo
-from tdz.publish.looker import DOC_PATH, create_report_url, data_dictionary, with_dictionary
-from tdz.scoring.organiser import read_overrides
+from tdz.ingest.archive import Archive
 from tdz.ingest.parse import parse_archive
-from tdz.retry import RetryPolicy
-from tdz.scoring import score_season
-from tdz.season import load_season
-from tdz.settings import Settings
-from tdz.publish.tables import ORGANISER_TABS, OUTPUT_TABLES, Table, conform, output_tables_for
+from tdz.publish.looker import (
+    DOC_PATH,
+    create_report_url,
+    data_dictionary,
+    with_dictionary,
+)
+from tdz.publish.tables import (
+    ORGANISER_TABS,
+    OUTPUT_TABLES,
+    Table,
+    conform,
+    output_tables_for,
+)
 from tdz.publish.workbook import TabNameClash
 from tdz.publish.workbook.sheets import SheetPublishError, SheetsWorkbook
 from tdz.publish.workbook.sheets_auth import check_sheet
+from tdz.retry import RetryPolicy
+from tdz.scoring import score_season
+from tdz.scoring.organiser import read_overrides
+from tdz.season import load_season
+from tdz.settings import Settings
 from tests.fakes.sheets_api import FakeSheetsAPI
 
 EMAIL = "tdz-publisher@club-series.iam.gserviceaccount.com"

@@ -11,9 +11,8 @@ import pandas as pd
 import pytest
 
 from tdz.publish.tables import ABOUT, EFFORTS, ORGANISER_TABS, PROBLEMS, Table, conform
-from tdz.publish.workbook import Workbook
+from tdz.publish.workbook import TabNameClash, Workbook
 from tdz.publish.workbook.cells import CONTENT_HASH_KEY, publish_grids
-from tdz.publish.workbook import TabNameClash
 from tdz.publish.workbook.xlsx import XlsxFileError, XlsxWorkbook
 
 ORGANISER = list(ORGANISER_TABS.values())

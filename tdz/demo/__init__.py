@@ -30,12 +30,18 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from tdz.ingest.archive import Archive, PayloadKind
 from tdz.demo.wire import PENS, Effort, Event, Rider, sprinkle
 from tdz.demo.wire import payloads as render_payloads
-from tdz.season import Round, Season, TimeScoring
-from tdz.publish.tables import DQ_TAB, EVENTS_TAB, MANUAL_RESULTS_TAB, ORGANISER_TABS, RIDERS_TAB
+from tdz.ingest.archive import Archive, PayloadKind
+from tdz.publish.tables import (
+    DQ_TAB,
+    EVENTS_TAB,
+    MANUAL_RESULTS_TAB,
+    ORGANISER_TABS,
+    RIDERS_TAB,
+)
 from tdz.publish.workbook import Grid
+from tdz.season import Round, Season, TimeScoring
 
 POINTS_RIDERS, CLUB_RIDERS, OTHER_RIDERS = 300, 150, 100
 _FIRST_M = ("Tom", "James", "Rob", "Eamon", "Jos&eacute;", "Luc", "Sean", "Piotr", "Andr&eacute;", "Mark", "Ben",

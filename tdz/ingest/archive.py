@@ -20,8 +20,8 @@ from typing import Literal, get_args
 
 from pydantic import AwareDatetime, BaseModel, Field
 
-from tdz.ingest import wire
 from tdz.files import atomic_write
+from tdz.ingest import wire
 
 PayloadKind = Literal["results_view", "results_zwift", "event_sprints", "zwift_event"]
 PAYLOAD_KINDS: tuple[PayloadKind, ...] = get_args(PayloadKind)

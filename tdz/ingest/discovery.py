@@ -25,8 +25,8 @@ from datetime import datetime, timezone
 
 from pydantic import BaseModel
 
+from tdz.events import EventListing
 from tdz.ingest import wire
-from tdz.scoring.organiser import EventListing
 from tdz.problems import Problem
 from tdz.season import Discovery, Round, Season
 

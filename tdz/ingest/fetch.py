@@ -2,7 +2,7 @@
 
 Which events: every event an organiser confirmed in the Events tab or listed in the season file, plus (when the
 season's `discovery.count_suggested`) those discovery suggested, for rounds that have opened; excluded events
-never (`tdz.scoring.organiser.listed_event_rounds`, the reading scoring uses too). Rounds with no
+never (`tdz.events.listed_event_rounds`, the reading scoring uses too). Rounds with no
 confirmed event get discovery suggestions from ZwiftPower's recent-results list (see `tdz.ingest.discovery`).
 
 When to fetch an event again (the incremental rule, so an hourly run with nothing new makes no result fetches):
@@ -35,18 +35,18 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field
 
+from tdz.events import EventListing, listed_event_rounds
+from tdz.files import atomic_write
 from tdz.ingest.archive import Archive, ArchiveRefused, PayloadKind
 from tdz.ingest.discovery import ListedEvent, discover, parse_event_list
-from tdz.files import atomic_write
-from tdz.scoring.organiser import EventListing, listed_event_rounds
-from tdz.problems import Problem
-from tdz.retry import RetryPolicy
-from tdz.season import Season
-from tdz.settings import Settings
 from tdz.ingest.sources.http import FetchFailed, NotFound
 from tdz.ingest.sources.zwift import ZwiftEventsClient
 from tdz.ingest.sources.zwiftpower import ZwiftPowerClient, ZwiftPowerLoginError
 from tdz.ingest.wire import is_empty_results
+from tdz.problems import Problem
+from tdz.retry import RetryPolicy
+from tdz.season import Season
+from tdz.settings import Settings
 
 RESULT_ENDPOINTS = ("results_view", "event_results_api3", "results_zwift", "event_sprints")
 STATE_FILE = "fetch-state.json"

@@ -14,7 +14,13 @@ from collections.abc import Mapping
 from pathlib import Path
 from urllib.parse import urlencode
 
-from tdz.publish.tables import LOOKER_TYPES, ORGANISER_TABS, OUTPUT_TABLES, OrganiserTab, Table
+from tdz.publish.tables import (
+    LOOKER_TYPES,
+    ORGANISER_TABS,
+    OUTPUT_TABLES,
+    OrganiserTab,
+    Table,
+)
 
 CREATE_REPORT_URL = "https://lookerstudio.google.com/reporting/create"
 MAIN_TABS = ("standings", "gc", "stage_results", "round_results", "efforts")

@@ -11,6 +11,9 @@ from typing import Literal
 
 import pandas as pd
 
+Grid = list[list[str]]
+"""A tab as text: the header row first, then data rows, every cell a string ('' when empty)."""
+
 ColumnType = Literal["string", "int", "float", "bool", "datetime"]
 
 PANDAS_DTYPES: dict[ColumnType, str] = {

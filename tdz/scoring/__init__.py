@@ -12,15 +12,15 @@ from importlib.metadata import PackageNotFoundError, version
 import numpy as np
 import pandas as pd
 
-from tdz.scoring.organiser import Overrides
 from tdz.ingest.parse import ParsedArchive
 from tdz.problems import Problem
+from tdz.publish.tables import OUTPUT_TABLES, conform, output_tables_for
 from tdz.scoring.efforts import prepare_efforts, round_status
+from tdz.scoring.organiser import Overrides
 from tdz.scoring.points import score_points
 from tdz.scoring.riders import rider_profiles
 from tdz.scoring.times import score_times
 from tdz.season import PointsScoring, Season
-from tdz.publish.tables import OUTPUT_TABLES, conform, output_tables_for
 
 
 @dataclass

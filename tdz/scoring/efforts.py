@@ -11,11 +11,13 @@ from datetime import datetime
 import numpy as np
 import pandas as pd
 
-from tdz.scoring.organiser import Overrides, listed_event_rounds
+from tdz.events import listed_event_rounds
 from tdz.ingest.parse import ParsedArchive
 from tdz.problems import Problem
+from tdz.scoring.organiser import Overrides
 from tdz.scoring.ranking import first_per_group, sort_key
 from tdz.season import Season, TimeScoring
+
 
 @dataclass
 class PreparedEfforts:

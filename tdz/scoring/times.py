@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import pandas as pd
 
-from tdz.scoring.organiser import Overrides
 from tdz.problems import Problem
+from tdz.publish.tables import RIDERS_TAB
+from tdz.scoring.organiser import Overrides
 from tdz.scoring.ranking import shared_place
 from tdz.scoring.tiebreaks import place_with_tie_breaks
 from tdz.season import Season, TieBreak, TimeScoring
-from tdz.publish.tables import RIDERS_TAB
 
 
 def stage_results(best: pd.DataFrame, profiles: pd.DataFrame) -> pd.DataFrame:

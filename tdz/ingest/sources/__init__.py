@@ -4,10 +4,10 @@ Both speak through `http.PoliteClient` (rate limit, bounded concurrency, retries
 bodies exactly as fetched; `tdz.ingest.fetch` decides what to fetch and stores it in the raw archive.
 """
 
-from tdz.retry import RetryPolicy
 from tdz.ingest.sources.http import FetchFailed, NotFound, PoliteClient
 from tdz.ingest.sources.zwift import ZwiftEventsClient
 from tdz.ingest.sources.zwiftpower import ZwiftPowerClient, ZwiftPowerLoginError
+from tdz.retry import RetryPolicy
 
 __all__ = [
     "FetchFailed",

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections import Counter
 
-from tdz.settings import Settings
-from tdz.retry import RetryPolicy
 from tdz.ingest.sources.http import PoliteClient
+from tdz.retry import RetryPolicy
+from tdz.settings import Settings
 
 
 class ZwiftEventsClient:

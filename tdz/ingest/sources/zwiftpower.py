@@ -22,10 +22,10 @@ from urllib.parse import urljoin, urlsplit
 from pydantic import SecretStr
 
 from tdz.files import atomic_write
-from tdz.retry import RetryPolicy
-from tdz.settings import Settings
 from tdz.ingest.sources.http import FetchFailed, NotFound, PoliteClient
 from tdz.ingest.wire import is_empty_results
+from tdz.retry import RetryPolicy
+from tdz.settings import Settings
 
 LOGIN_URL = "/ucp.php?mode=login&login=external&oauth_service=oauthzpsso"
 SESSION_FILE = ".zwiftpower-session.json"

@@ -14,13 +14,11 @@ from typing import TYPE_CHECKING, Protocol
 
 import pandas as pd
 
-from tdz.publish.tables import ORGANISER_TABS, OrganiserTab
+from tdz.publish.tables import ORGANISER_TABS, Grid, OrganiserTab
 
 if TYPE_CHECKING:
     from tdz.settings import Settings
 
-Grid = list[list[str]]
-"""A tab as text: the header row first, then data rows, every cell a string ('' when empty)."""
 
 
 class TabNameClash(ValueError):

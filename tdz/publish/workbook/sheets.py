@@ -27,13 +27,14 @@ import gspread
 import pandas as pd
 import requests
 from google.auth.exceptions import GoogleAuthError
-from gspread.urls import SPREADSHEET_BATCH_UPDATE_URL, SPREADSHEET_VALUES_BATCH_UPDATE_URL
+from gspread.urls import (
+    SPREADSHEET_BATCH_UPDATE_URL,
+    SPREADSHEET_VALUES_BATCH_UPDATE_URL,
+)
 
 from tdz.files import atomic_write
-from tdz.retry import RetryPolicy
-from tdz.settings import Settings
 from tdz.publish.tables import ORGANISER_TABS, OrganiserTab, Table
-from tdz.publish.workbook import Grid, PublishReport, TabNameClash, refuse_clashes
+from tdz.publish.workbook import Grid, PublishReport, refuse_clashes
 from tdz.publish.workbook.cells import CONTENT_HASH_KEY, Cell, publish_grids
 from tdz.publish.workbook.sheets_auth import (
     CallCounter,
@@ -56,6 +57,8 @@ from tdz.publish.workbook.sheets_requests import (
     quote,
     row_data,
 )
+from tdz.retry import RetryPolicy
+from tdz.settings import Settings
 
 MAX_REQUEST_BYTES = 8_000_000
 """Google refuses request bodies over 10 MiB; a publish bigger than this is written in three calls instead of one."""

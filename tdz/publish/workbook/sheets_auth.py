@@ -19,9 +19,9 @@ from google.auth.exceptions import GoogleAuthError, RefreshError
 from google.auth.transport.requests import AuthorizedSession
 from google.oauth2.service_account import Credentials
 
+from tdz.publish.tables import ORGANISER_TABS
 from tdz.retry import RetryPolicy, parse_retry_after, retryable
 from tdz.settings import Settings
-from tdz.publish.tables import ORGANISER_TABS
 
 SCOPES = ("https://www.googleapis.com/auth/spreadsheets",)
 GOOGLE_SHEETS_URL = "https://sheets.googleapis.com"
