@@ -10,6 +10,7 @@ Nothing leaves 127.0.0.1: the ZwiftPower and Zwift fakes of tests/fakes serve 12
 from __future__ import annotations
 
 import argparse
+import asyncio
 import sys
 import tempfile
 import time
@@ -20,7 +21,11 @@ from pydantic import SecretStr
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tdz.ingest.fetch import fetch_season  # noqa: E402
+from tdz.ingest.archive import Archive  # noqa: E402
+from tdz.ingest.discovery import discover_events  # noqa: E402
+from tdz.ingest.fetch import FetchReport, fetch_events  # noqa: E402
+from tdz.ingest.sources import Sources  # noqa: E402
+from tdz.season import Season  # noqa: E402
 from tdz.season import load_season  # noqa: E402
 from tdz.settings import Settings  # noqa: E402
 from tests.fakes.zwift_server import FakeZwiftApi, zwift_event  # noqa: E402
@@ -33,6 +38,14 @@ from tests.fakes.zwiftpower_server import (  # noqa: E402
 )
 
 RESULT_ENDPOINTS = ("results_view", "results_zwift", "event_sprints", "event_results_api3")
+
+
+async def discover_and_fetch(season: Season, settings: Settings, now: datetime) -> FetchReport:
+    """The pipeline's discover and fetch steps over one run's sources, with no Events tab rows."""
+    async with Sources.open(settings) as sources:
+        discovered = await discover_events(sources.zwiftpower, season, [], now=now)
+        return await fetch_events(sources, season, Archive(settings.archive_dir, season.id), discovered.suggestions,
+                                  discovered=discovered, now=now)
 
 
 def main() -> None:
@@ -65,7 +78,7 @@ def main() -> None:
           f"{settings.fetch_concurrency}")
     for label, when in (("first fetch", now), ("nothing new, 1 h later", now + timedelta(hours=1))):
         started = time.perf_counter()
-        report = fetch_season(season, settings, now=when)
+        report = asyncio.run(discover_and_fetch(season, settings, when))
         seen = zp.counts()
         print(f"{label}: {time.perf_counter() - started:.1f} s wall; {report.summary()}")
         print(f"  result requests: {report.result_requests} (servers saw "

@@ -101,16 +101,16 @@ def bench(api: str, season_file: Path, runs: int, work: Path) -> None:
         os.environ.update({f"TDZ_{k}": str(v) for k, v in env.items()})
         demo = ensure_demo(season, work / "archive")
         SheetsWorkbook(Settings()).ensure_organiser_tabs(list(ORGANISER_TABS.values()), demo.organiser_seed)
-        parameters = {"season_file": str(season_file), "fetch_retries": 0}
+        parameters = {"run": {"season_file": str(season_file)}, "fetch_retries": 0}
 
         started = time.perf_counter()
-        asyncio.run(update_season(run=parameters))
+        asyncio.run(update_season(**parameters))
         print(f"warm-up run (first publish, {demo.events} archived events): {time.perf_counter() - started:.2f} s")
         for n in range(1, runs + 1):
             zp.reset_log()
             sheets.clear_log()
             started = time.perf_counter()
-            state = asyncio.run(update_season(run=parameters, return_state=True))
+            state = asyncio.run(update_season(**parameters, return_state=True))
             wall = time.perf_counter() - started
             writes = len(sheets.calls("batchUpdate", "values.batchUpdate", "values.update"))
             reads = len(sheets.calls("get", "values.batchGet"))

@@ -9,9 +9,9 @@ from prefect.client.schemas.objects import FlowRun, State
 from prefect.flows import Flow
 from prefect.logging import get_logger
 from prefect.settings import PREFECT_UI_URL
-from pydantic import ValidationError
 
 from flows.config import SECRET_BLOCKS, secret_from_block, with_secret_blocks
+from tdz.errors import TdzError
 from tdz.publish.alerts import (
     alert_text,
     post_alert,
@@ -19,7 +19,7 @@ from tdz.publish.alerts import (
     secret_values,
     webhook_payload,
 )
-from tdz.settings import Settings
+from tdz.settings import load_settings
 
 logger = get_logger("tdz.publish.alerts")
 
@@ -39,9 +39,9 @@ def season_of(parameters: dict[str, object]) -> str:
 async def alert_on_failure(flow: Flow, flow_run: FlowRun, state: State) -> None:
     """Post {season, flow run link, error} to the webhook of the `tdz-webhook-url` block or TDZ_WEBHOOK_URL."""
     try:
-        settings = Settings()
-    except ValidationError as exc:
-        logger.error("no alert sent: the TDZ_* settings are invalid (%d errors)", exc.error_count())
+        settings = load_settings()
+    except TdzError as exc:
+        logger.error("no alert sent: %s", exc)
         return
     url = await secret_from_block(SECRET_BLOCKS["webhook_url"]) or settings.webhook_url
     if url is None:

@@ -5,17 +5,19 @@ from __future__ import annotations
 
 from prefect import flow
 
+from flows import tasks
+from flows.artifacts import report
 from flows.hooks import alert_on_failure
-from flows.params import RunParameters
-from flows.run import open_run, score_and_publish
-from flows.tasks import read_organiser_tabs
-from tdz.publish.report import RunSummary
+from tdz import pipeline
 
 
 @flow(name="rescore-season", on_failure=[alert_on_failure], on_crashed=[alert_on_failure], log_prints=False)
-async def rescore_season(run: RunParameters) -> RunSummary:
+@tasks.failing_in_one_line
+async def rescore_season(run: pipeline.RunRequest) -> pipeline.RunResult:
     """Re-read the organiser tabs and score the whole season from the archive; `mode` is ignored (nothing is
     fetched)."""
-    ctx = await open_run(run)
-    grids = read_organiser_tabs(ctx.workbook, dry_run=run.dry_run)
-    return await score_and_publish(ctx, grids, None, flow="rescore-season")
+    season_run = await tasks.open_run(run)
+    grids = tasks.read_organiser_tabs(season_run)
+    scored = tasks.score(season_run, grids, tasks.parse(season_run.archive))
+    published = tasks.publish(season_run, scored)
+    return await report(pipeline.account(season_run, scored, published, flow="rescore-season"))

@@ -1,56 +1,78 @@
-"""The tasks of the season flows: each a thin call into tdz, with the retry and caching policy it needs.
+"""The pipeline's steps as Prefect tasks, each with the retry and caching policy it needs.
 
-Fetching retries with backoff (ZwiftPower and Zwift are outside and flaky) under the global concurrency limit
-`zwiftpower`; parsing is cached on the archive's content hash; scoring and publishing are never retried blindly
-(a scoring error is a bug to read, and publishing already retries each Sheets call and is idempotent).
+Fetching retries with backoff when ZwiftPower answered nothing at all (it is outside and flaky), under the global
+concurrency limit `zwiftpower`; a refused login is never retried. Parsing is cached on the archive's content hash
+and the parser's own code. Scoring and publishing are never retried blindly: a scoring error is a bug to read, and
+publishing retries each Sheets call itself and is idempotent.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+import functools
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from datetime import datetime, timedelta
+from datetime import timedelta
+from typing import Any
 
 from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.client.orchestration import get_client
+from prefect.client.schemas.objects import State, TaskRun
 from prefect.concurrency.asyncio import concurrency
 from prefect.context import TaskRunContext
 from prefect.exceptions import ObjectNotFound
+from prefect.states import Failed
 
-from tdz.events import EventListing
+from flows.config import with_secret_blocks
+from tdz import pipeline
+from tdz.errors import NothingFetched, TdzError
 from tdz.ingest.archive import Archive
-from tdz.ingest.fetch import FetchReport, fetch_season_async
 from tdz.ingest.parse import ParsedArchive, parse_archive, parser_version
-from tdz.problems import Problem
-from tdz.publish.tables import EVENTS_TAB, ORGANISER_TABS
-from tdz.publish.workbook import Grid, PublishReport, Workbook
-from tdz.scoring import ScoredSeason, score_season
-from tdz.scoring.organiser import Overrides, read_overrides
-from tdz.season import Season
-from tdz.settings import Settings
+from tdz.settings import load_settings
 
 ZWIFTPOWER_LIMIT = "zwiftpower"
 """Global concurrency limit: season fetches talking to ZwiftPower at once, across every flow run."""
 SLOT_TIMEOUT_SECONDS = 1800
 
 
-class ZwiftPowerUnavailable(RuntimeError):
-    """Every event the run meant to fetch failed: ZwiftPower (or Zwift) is down or refusing us."""
+def failing_in_one_line(flow_fn: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
+    """A user error (`TdzError`) ends the flow run Failed with the error's one line as its message, the same line
+    the CLI prints and the failure alert carries; a caller awaiting the flow gets the error itself."""
+
+    @functools.wraps(flow_fn)
+    async def run(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return await flow_fn(*args, **kwargs)
+        except TdzError as exc:
+            get_run_logger().error("%s", exc)
+            return Failed(message=str(exc), data=exc)
+
+    return run
 
 
-@task(name="read-organiser-tabs", cache_policy=NO_CACHE)
-def read_organiser_tabs(workbook: Workbook, dry_run: bool = False) -> dict[str, Grid]:
-    """Every organiser tab as text; missing tabs are created first, except on a dry run (which writes nothing)."""
-    tabs = list(ORGANISER_TABS.values())
-    if not dry_run:
-        workbook.ensure_organiser_tabs(tabs)
-    return workbook.read_organiser_tabs(tabs)
+@task(name="open-run", cache_policy=NO_CACHE)
+async def open_run(request: pipeline.RunRequest) -> pipeline.SeasonRun:
+    """The target's settings with secrets from Prefect Secret blocks, the season, its workbook and archive."""
+    settings, origin = await with_secret_blocks(load_settings(request.target))
+    get_run_logger().info("secrets from %s", ", ".join(f"{k}: {v}" for k, v in origin.items()))
+    return pipeline.open_run(request, settings)
 
 
-def listed_events(season: Season, grids: dict[str, Grid]) -> list[EventListing]:
-    """The Events tab's rows (problems are reported later, with the rest of the organiser tabs)."""
-    return read_overrides(season, {EVENTS_TAB.name: grids.get(EVENTS_TAB.name, [])})[0].events
+read_organiser_tabs = task(pipeline.read_organiser_tabs, name="read-organiser-tabs", cache_policy=NO_CACHE)
+discover = task(pipeline.discover, name="discover", cache_policy=NO_CACHE)
+
+
+async def _zwiftpower_down(task_: object, task_run: TaskRun, state: State) -> bool:
+    """Retry a fetch only when ZwiftPower answered nothing at all; a refused login would be refused again."""
+    return isinstance(await state.aresult(raise_on_failure=False), NothingFetched)
+
+
+fetch = task(pipeline.fetch, name="fetch", cache_policy=NO_CACHE, retry_condition_fn=_zwiftpower_down,
+             retry_jitter_factor=0.2)
+
+
+def fetch_retry_delays(retries: int, first_delay_seconds: float) -> list[float]:
+    return [first_delay_seconds * 4**i for i in range(retries)]
 
 
 @asynccontextmanager
@@ -72,32 +94,6 @@ async def zwiftpower_slot() -> AsyncIterator[None]:
         yield
 
 
-@task(name="fetch-results", cache_policy=NO_CACHE, retry_jitter_factor=0.2)
-async def fetch_results(season: Season, settings: Settings, rows: Sequence[EventListing], *, now: datetime,
-                        event_id: int | None = None, round_ids: Sequence[str] = ()) -> FetchReport:
-    """Discover and fetch new results into the archive; raises (and is retried) only when every planned event
-    failed. A login refused by ZwiftPower is returned in the report, not raised, so it is never retried."""
-    async with zwiftpower_slot():
-        report = await fetch_season_async(season, settings, rows, event_id=event_id, round_ids=round_ids, now=now,
-                                          raise_on_login_error=False)
-    get_run_logger().info("%s: %s", season.id, report.summary())
-    if report.failed and not (report.fetched or report.unchanged):
-        first = report.failed[0]
-        raise ZwiftPowerUnavailable(f"{season.id}: {len(report.failed)} event(s) failed and none was fetched; "
-                                    f"event {first.event_id}: {first.error}")
-    return report
-
-
-def fetch_retry_delays(retries: int, first_delay_seconds: float) -> list[float]:
-    return [first_delay_seconds * 4**i for i in range(retries)]
-
-
-@task(name="add-suggestions", cache_policy=NO_CACHE)
-def add_suggestions(workbook: Workbook, suggestions: Sequence[EventListing]) -> None:
-    """Discovery's candidates below the Events tab's rows, as `suggested`, for an organiser to confirm."""
-    workbook.append_organiser_rows(EVENTS_TAB, [s.tab_row() for s in suggestions])
-
-
 def parse_cache_key(context: TaskRunContext, parameters: dict[str, object]) -> str:
     """The archive's content hash (sha256 of every payload's sha256) and the parser's own version."""
     archive = parameters["archive"]
@@ -110,21 +106,5 @@ def parse(archive: Archive) -> ParsedArchive:
     return parse_archive(archive)
 
 
-@task(name="read-overrides", cache_policy=NO_CACHE)
-def validate_overrides(season: Season, grids: dict[str, Grid], parsed: ParsedArchive) -> tuple[Overrides,
-                                                                                                list[Problem]]:
-    return read_overrides(season, grids, known_riders=set(parsed.efforts["rider_id"].tolist()),
-                          known_events=set(parsed.events["event_id"].tolist()))
-
-
-@task(name="score", cache_policy=NO_CACHE)
-def score(season: Season, parsed: ParsedArchive, overrides: Overrides, problems: list[Problem], input_hash: str,
-          now: datetime) -> ScoredSeason:
-    return score_season(season, parsed, overrides, now=now, problems=problems, input_hash=input_hash)
-
-
-@task(name="publish", cache_policy=NO_CACHE)
-def publish(workbook: Workbook, scored: ScoredSeason) -> PublishReport:
-    """Every output tab, whole (this supersedes what a failed publish left pending); unchanged tabs are not
-    written."""
-    return workbook.publish(scored.tables)
+score = task(pipeline.score, name="score", cache_policy=NO_CACHE)
+publish = task(pipeline.publish, name="publish", cache_policy=NO_CACHE)

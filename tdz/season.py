@@ -18,13 +18,15 @@ from pydantic import (
     model_validator,
 )
 
+from tdz.errors import TdzError
+
 Terrain = Literal["flat", "rolling", "mountain"]
 Pen = Literal["A", "B", "C", "D", "E"]
 TieBreak = Literal["countback", "best_single", "last_round", "shared"]
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 
-class SeasonFileError(ValueError):
+class SeasonFileError(TdzError, ValueError):
     """A season file that cannot be used; the message names the file, the key and the reason."""
 
 
@@ -256,7 +258,11 @@ def load_season(path: str | Path) -> Season:
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise SeasonFileError(f"{path}: season file not found") from None
+        shipped = ", ".join(sorted(p.name for p in path.parent.glob("*.toml"))) if path.parent.is_dir() else ""
+        raise SeasonFileError(f"{path}: season file not found (relative to {Path.cwd()})"
+                              + (f"; in {path.parent}: {shipped}" if shipped else "")) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SeasonFileError(f"{path}: cannot read the season file ({exc})") from None
     except tomllib.TOMLDecodeError as exc:
         raise SeasonFileError(f"{path}: not valid TOML: {exc}") from None
     try:

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from tdz.season import Season, load_season
+from tests.club import ClubServers, club_env, club_workbook, start_club_servers
 
 ROOT = Path(__file__).resolve().parent.parent
 CTT_FILE = ROOT / "seasons" / "ctt-winter-2025-26.toml"
@@ -52,3 +53,21 @@ def prefect_harness() -> Iterator[None]:
 
     with prefect_test_harness(server_startup_timeout=120):
         yield
+
+
+@pytest.fixture(scope="session")
+def club_servers() -> Iterator[ClubServers]:
+    """The club's fake ZwiftPower, Zwift API and chat webhook, started once per session."""
+    servers = start_club_servers()
+    yield servers
+    servers.stop()
+
+
+@pytest.fixture()
+def club(club_servers: ClubServers, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> ClubServers:
+    """The club's environment set (TDZ_* variables) over an empty archive and a fresh organiser workbook."""
+    club_servers.reset()
+    for name, value in club_env(club_servers, tmp_path).items():
+        monkeypatch.setenv(name, value)
+    club_workbook(tmp_path)
+    return club_servers

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import re
 import statistics
-import time
 from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -27,9 +26,7 @@ class Generated:
     def __init__(self, season: Season, root: Path) -> None:
         self.season = season
         self.dirs = (root / "a", root / "b")
-        started = time.perf_counter()
         self.demo = generate_demo(season, self.dirs[0])
-        self.seconds = time.perf_counter() - started
         self.demo_again = generate_demo(season, self.dirs[1])
         self.archive = Archive(self.dirs[0], season.season.id)
         self.events = {
@@ -59,14 +56,13 @@ def rows(g: Generated, kind: str) -> list[tuple[int, dict]]:
     return [(eid, row) for eid, p in g.events.items() for row in p[kind]["data"]]
 
 
-def test_two_generations_are_byte_identical_and_fast(generated: dict[str, Generated]) -> None:
+def test_two_generations_are_byte_identical(generated: dict[str, Generated]) -> None:
     for g in generated.values():
         files = [sorted(p.relative_to(d) for p in d.rglob("*") if p.is_file()) for d in g.dirs]
         assert files[0] == files[1] and len(files[0]) == 1 + 4 * g.demo.events
         for rel in files[0]:
             assert (g.dirs[0] / rel).read_bytes() == (g.dirs[1] / rel).read_bytes(), rel
         assert g.demo == g.demo_again
-        assert g.seconds < 5, f"{g.season.season.id} took {g.seconds:.2f} s"
 
 
 def test_another_seed_gives_another_season(generated: dict[str, Generated], tmp_path: Path) -> None:

@@ -4,7 +4,6 @@ would. Everything started here is stopped by its process id, also when the test 
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import shutil
@@ -130,9 +129,7 @@ def test_deploy_all_then_a_worker_runs_rescore_season_to_completed(
     processes.start([*PREFECT, "worker", "start", "--pool", "tdz-process"], worker_env,
                     tmp_path / "worker.log")
 
-    params = {"run": {"season_file": "seasons/kwcc-tdz-2026.toml", "target": "local"}}
-    triggered = cli([*PREFECT, "deployment", "run", "rescore-season/kwcc-tdz-2026",
-                     "--params", json.dumps(params)], env)
+    triggered = cli([*PREFECT, "deployment", "run", "rescore-season/kwcc-tdz-2026"], env)  # as shipped: target local
     run_id = re.search(r"UUID: ([0-9a-f-]{36})", triggered)
     assert run_id, triggered
 
@@ -155,3 +152,22 @@ def test_deploy_all_then_a_worker_runs_rescore_season_to_completed(
                            json={"artifacts": {"flow_run_id": {"any_": [run_id.group(1)]}}}).json()
     assert {a["key"] for a in artifacts} >= {"kwcc-tdz-2026-summary", "kwcc-tdz-2026-problems",
                                              "kwcc-tdz-2026-workbook"}
+
+
+def test_the_cli_runs_the_flow_on_the_server_prefect_api_url_names(
+    server: tuple[str, dict[str, str]], demo_archive_dir: Path, kwcc: Season, tmp_path: Path
+) -> None:
+    api, env = server
+    shutil.copytree(demo_archive_dir, tmp_path / "archive")
+    seed = ensure_demo(kwcc, tmp_path / "archive").organiser_seed
+    XlsxWorkbook(tmp_path / "out" / f"{kwcc.id}.xlsx").ensure_organiser_tabs(list(ORGANISER_TABS.values()), seed)
+    run_env = dict(env, TDZ_ARCHIVE_DIR=str(tmp_path / "archive"), TDZ_OUT_DIR=str(tmp_path / "out"))
+    done = subprocess.run([*TDZ, "rescore", "--season", "seasons/kwcc-tdz-2026.toml"], cwd=ROOT, env=run_env,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stderr.startswith(f"tdz: running the flow on the Prefect server at {api}"), done.stderr[:300]
+    assert "KWCC Tour de Zwift 2026 (kwcc-tdz-2026): 150 riders" in done.stdout
+    runs = httpx.post(f"{api}/flow_runs/filter", timeout=5,
+                      json={"limit": 50, "offset": 0, "sort": "START_TIME_DESC", "flow_runs": {}}).json()
+    assert any(r["state"]["type"] == "COMPLETED" and r["parameters"]["run"]["season_file"] == "seasons/kwcc-tdz-2026.toml"
+               and r["parameters"]["run"].get("target") is None for r in runs)

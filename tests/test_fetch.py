@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -11,8 +12,9 @@ from pydantic import SecretStr
 
 from tdz.events import EventListing
 from tdz.ingest.archive import Archive
-from tdz.ingest.fetch import FetchReport, fetch_season
-from tdz.ingest.sources import RetryPolicy, ZwiftPowerLoginError
+from tdz.ingest.discovery import Discovered, discover_events
+from tdz.ingest.fetch import FetchReport, fetch_events
+from tdz.ingest.sources import RetryPolicy, Sources, ZwiftPowerLoginError
 from tdz.season import Season, load_season
 from tdz.settings import Settings
 from tests.fakes.zwift_server import FakeZwiftApi, zwift_event
@@ -96,8 +98,27 @@ def settings_for(zp: FakeZwiftPower, api: FakeZwiftApi, folder: Path, **override
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]
 
 
+async def _discover_and_fetch(season: Season, settings: Settings, rows: list[EventListing], now: datetime,
+                              **options: object) -> tuple[Discovered, FetchReport]:
+    """Discovery then fetching over one run's sources, as the pipeline's `discover` and `fetch` steps run them."""
+    async with Sources.open(settings, FAST) as sources:
+        discovered = Discovered()
+        if options.get("event_id") is None:
+            discovered = await discover_events(sources.zwiftpower, season, rows, now=now,
+                                               round_ids=options.get("round_ids", ()))  # type: ignore[arg-type]
+        report = await fetch_events(sources, season, Archive(settings.archive_dir, season.id),
+                                    [*rows, *discovered.suggestions], discovered=discovered, now=now,
+                                    **options)  # type: ignore[arg-type]
+    return discovered, report
+
+
+def discover_and_fetch(season: Season, settings: Settings, now: datetime = NOW, rows: list[EventListing] = ROWS,
+                       **options: object) -> tuple[Discovered, FetchReport]:
+    return asyncio.run(_discover_and_fetch(season, settings, rows, now, **options))
+
+
 def fetch(season: Season, settings: Settings, now: datetime = NOW, **options: object) -> FetchReport:
-    return fetch_season(season, settings, ROWS, now=now, retry=FAST, **options)
+    return discover_and_fetch(season, settings, now, **options)[1]
 
 
 def stored_riders(archive: Archive, event_id: int, kind: str = "results_view") -> list[int]:
@@ -113,10 +134,10 @@ def test_first_run_fetches_all_then_a_rerun_fetches_nothing(
     season: Season, zp: FakeZwiftPower, api: FakeZwiftApi, tmp_path: Path
 ) -> None:
     settings = settings_for(zp, api, tmp_path)
-    first = fetch(season, settings)
+    discovered, first = discover_and_fetch(season, settings)
     assert first.fetched == [6001, 6002, 6101]
-    assert [(s.event_id, s.round_ids, s.status) for s in first.suggestions] == [(6101, ("2",), "suggested")]
-    assert first.suggestions[0].note.startswith("discovery score 10")
+    assert [(s.event_id, s.round_ids, s.status) for s in discovered.suggestions] == [(6101, ("2",), "suggested")]
+    assert discovered.suggestions[0].note.startswith("discovery score 10")
     assert first.skipped[6003].startswith("excluded") and first.skipped[6009] == "round not open yet"
     assert first.failed == [] and first.logins == 1 and zp.logins() == 1
 
@@ -141,7 +162,7 @@ def test_first_run_fetches_all_then_a_rerun_fetches_nothing(
     assert zp.counts()["event_list"] == 1
     assert again.fetched == [] and {again.skipped[z] for z in (6001, 6002, 6101)} == {"fresh"}
     assert Archive(tmp_path, season.id).input_hash() == hash_before
-    assert "0 changed" in again.summary() and "| 6101 | 2 |" in first.to_markdown()
+    assert "0 changed" in again.summary() and "| 6101 | 2 |" in discovered.to_markdown()
 
 
 def test_suggestions_wait_for_the_organiser_when_the_season_says_so(
@@ -150,11 +171,11 @@ def test_suggestions_wait_for_the_organiser_when_the_season_says_so(
     assert season.discovery is not None
     waits = season.model_copy(update={"discovery": season.discovery.model_copy(update={"count_suggested": False})})
     typo = EventListing(event_id=6010, round="99", round_ids=("99",))
-    report = fetch_season(waits, settings_for(zp, api, tmp_path), [*ROWS, typo], now=NOW, retry=FAST)
+    discovered, report = discover_and_fetch(waits, settings_for(zp, api, tmp_path), rows=[*ROWS, typo])
     assert report.fetched == [6001, 6002]
     assert report.skipped[6010] == "round 99 is not in the season file"
     assert report.skipped[6101] == "suggested by discovery, not confirmed yet"
-    assert [s.event_id for s in report.suggestions] == [6101]
+    assert [s.event_id for s in discovered.suggestions] == [6101]
     assert not any("6101" in path for _, path, _ in zp.log)
 
 
@@ -268,9 +289,10 @@ def test_wrong_password_stops_the_run_with_one_attempt(
         fetch(season, settings)
     assert zp.sign_in.counts()["sso_post"] == 1
     zp.reset_log()
-    report = fetch(season, settings, raise_on_login_error=False)
-    assert report.login_error.startswith("ZwiftPower login failed") and "guess" not in report.model_dump_json()
-    assert report.result_requests == 0 and zp.sign_in.counts()["sso_post"] == 1
+    with pytest.raises(ZwiftPowerLoginError) as refused:
+        fetch(season, settings)
+    assert "guess" not in str(refused.value)
+    assert result_requests(zp) == 0 and zp.sign_in.counts()["sso_post"] == 1
     assert not Archive(tmp_path, season.id).exists()
 
 

@@ -6,7 +6,6 @@ import asyncio
 import json
 import logging
 import stat
-import time
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -16,7 +15,7 @@ import pytest
 from pydantic import SecretStr
 from typer.testing import CliRunner
 
-from tdz.cli_sources import zwiftpower_app
+from tdz.cli import app
 from tdz.ingest.sources import (
     FetchFailed,
     NotFound,
@@ -204,8 +203,7 @@ def test_429_waits_as_long_as_retry_after_says(zp: FakeZwiftPower, tmp_path: Pat
     body, _ = run(lambda c: c.event_results(EVENT), make_client(zp, tmp_path))
     assert len(rows_of(body)) == 3
     first, second = zp.times("results_view")
-    assert second - first >= 0.3
-    assert second - first < 0.3 + 0.5  # the backoff base would have been milliseconds
+    assert second - first >= 0.3  # the backoff base would have been milliseconds
 
 
 def test_500_then_ok_is_retried(zp: FakeZwiftPower, tmp_path: Path) -> None:
@@ -217,9 +215,8 @@ def test_500_then_ok_is_retried(zp: FakeZwiftPower, tmp_path: Path) -> None:
 
 def test_timeout_is_retried_then_gives_up_after_the_cap(zp: FakeZwiftPower, tmp_path: Path) -> None:
     zp.add_faults("event_list", "sleep:0.5")
-    started = time.monotonic()
     assert rows_of(run(lambda c: c.recent_results(7), make_client(zp, tmp_path, request_timeout_seconds=0.2)))
-    assert time.monotonic() - started < 2
+    assert zp.counts()["event_list"] == 2  # the slow answer was given up on at 0.2 s and asked for again
     zp.reset_log()
     zp.add_faults("event_list", "sleep:0.4", "sleep:0.4", "sleep:0.4")
     with pytest.raises(FetchFailed, match=r"Timeout.*after 3 attempts"):
@@ -274,17 +271,17 @@ def cli_env(zp: FakeZwiftPower, folder: Path, password: str) -> dict[str, str]:
 
 
 def test_cli_check_prints_rows_read(zp: FakeZwiftPower, tmp_path: Path) -> None:
-    result = CliRunner().invoke(zwiftpower_app, ["check", "--event", str(EVENT)], env=cli_env(zp, tmp_path, PASSWORD))
+    result = CliRunner().invoke(app, ["zwiftpower", "check", "--event", str(EVENT)], env=cli_env(zp, tmp_path, PASSWORD))
     assert result.exit_code == 0, result.output
     assert f"event {EVENT}: 3 result rows read" in result.output
     assert "logged in" in result.output
 
 
 def test_cli_check_wrong_password_is_one_line(zp: FakeZwiftPower, tmp_path: Path) -> None:
-    result = CliRunner().invoke(zwiftpower_app, ["check", "--event", str(EVENT)], env=cli_env(zp, tmp_path, "nope"))
+    result = CliRunner().invoke(app, ["zwiftpower", "check", "--event", str(EVENT)], env=cli_env(zp, tmp_path, "nope"))
     assert result.exit_code == 1
     lines = result.output.strip().splitlines()
-    assert lines == [f"ZwiftPower login failed for {USER}: Invalid username or password."]
+    assert lines == [f"error: ZwiftPower login failed for {USER}: Invalid username or password."]
     assert "Traceback" not in result.output
 
 

@@ -24,6 +24,7 @@ from tdz.scoring.organiser import read_overrides
 from tdz.season import Season
 from tdz.settings import Settings
 from tests.fakes.sheets_api import FakeSheetsAPI
+from tests.wire import stored
 
 EMAIL = "tdz@club.iam.gserviceaccount.com"
 ORGANISER = list(ORGANISER_TABS.values())
@@ -70,7 +71,7 @@ def test_the_same_season_lands_as_the_same_cells_in_both_backends(
     for workbook in (xlsx, sheets):
         workbook.publish(scored.tables)
     for name in scored.tables:
-        in_xlsx = [[plain(v) for v in row] for row in xlsx.read_tab(name)]
+        in_xlsx = [[plain(v) for v in row] for row in stored(xlsx.path, name)]
         in_sheet = [[plain(v) for v in row] for row in api.values(sheet_id, name)]
         width = len(in_xlsx[0])
         assert [r + [""] * (width - len(r)) for r in in_sheet] == in_xlsx, name
@@ -100,7 +101,7 @@ def test_non_finite_numbers_are_empty_cells_in_both_backends(
     tables = {"stage_1": pd.DataFrame({"rider": [f"r{i}" for i in range(len(values))], "seconds": values})}
     for workbook in (xlsx, sheets):
         workbook.publish(tables)
-    in_xlsx = [[plain(v) for v in row] for row in xlsx.read_tab("stage_1")]
+    in_xlsx = [[plain(v) for v in row] for row in stored(xlsx.path, "stage_1")]
     in_sheet = [[plain(v) for v in row] for row in api.values(sheet_id, "stage_1")]
     assert [r + [""] * (2 - len(r)) for r in in_sheet] == in_xlsx
     assert [row[1] for row in in_xlsx[1:]] == [v if math.isfinite(v) else "" for v in values]

@@ -15,10 +15,9 @@ from urllib.parse import parse_qs, urlsplit
 
 import pandas as pd
 import pytest
-import typer
 from typer.testing import CliRunner
 
-from tdz.cli_sheets import looker_link_command, sheet_app
+from tdz.cli import app
 from tdz.demo import ensure_demo
 from tdz.ingest.archive import Archive
 from tdz.ingest.parse import parse_archive
@@ -450,21 +449,18 @@ def test_cli_check_init_and_looker_link(api: FakeSheetsAPI, key: dict[str, str],
     env = {"TDZ_SHEET_ID": f"https://docs.google.com/spreadsheets/d/{sheet_id}/edit#gid=0",
            "TDZ_GOOGLE_SERVICE_ACCOUNT_JSON": json.dumps(key), "TDZ_SHEETS_API_URL": api.url}
     runner = CliRunner()
-    checked = runner.invoke(sheet_app, ["check"], env=env)
+    checked = runner.invoke(app, ["sheet", "check"], env=env)
     assert checked.exit_code == 0 and EMAIL in checked.output
-    made = runner.invoke(sheet_app, ["init"], env=env)
+    made = runner.invoke(app, ["sheet", "init"], env=env)
     assert made.exit_code == 0 and "Manual results" in made.output
     assert {t.name for t in ORGANISER} <= {s.title for s in api.spreadsheets[sheet_id].sheets}
 
     workbook(api, key, sheet_id).publish(season_tables(2))
-    app = typer.Typer()
-    app.command("looker-link")(looker_link_command)
-    app.command("unused")(lambda: None)
     linked = runner.invoke(app, ["looker-link"], env=env)
     assert linked.exit_code == 0
     assert f"ds.worksheetId={api.sheet(sheet_id, 'standings').sheet_id}" in linked.stdout
 
-    refused = runner.invoke(sheet_app, ["check"], env=dict(env, TDZ_SHEET_ID="missing"))
+    refused = runner.invoke(app, ["sheet", "check"], env=dict(env, TDZ_SHEET_ID="missing"))
     assert refused.exit_code == 1 and "Sheet missing not found" in refused.output
 
 

@@ -14,6 +14,7 @@ from tdz.publish.tables import ABOUT, EFFORTS, ORGANISER_TABS, PROBLEMS, Table, 
 from tdz.publish.workbook import TabNameClash, Workbook
 from tdz.publish.workbook.cells import CONTENT_HASH_KEY, publish_grids
 from tdz.publish.workbook.xlsx import XlsxFileError, XlsxWorkbook
+from tests.wire import stored
 
 ORGANISER = list(ORGANISER_TABS.values())
 
@@ -162,14 +163,14 @@ def test_republishing_the_same_tables_writes_nothing(book: XlsxWorkbook) -> None
 def test_a_changed_table_rewrites_in_place(book: XlsxWorkbook) -> None:
     book.ensure_organiser_tabs(ORGANISER)
     book.publish({"efforts": frame(EFFORTS, [effort(1)]), "about": about(season_id="s")})
-    first_hash = dict(book.read_tab("about")[1:])[CONTENT_HASH_KEY]
+    first_hash = dict(stored(book.path, "about")[1:])[CONTENT_HASH_KEY]
 
     report = book.publish({"efforts": frame(EFFORTS, [effort(1, pen="A")]), "about": about(season_id="s")})
 
     assert report.write_calls == 1 and report.tabs_written == ["efforts", "about"]
-    rows = book.read_tab("efforts")
+    rows = stored(book.path, "efforts")
     assert rows[1][EFFORTS.names.index("pen")] == "A"
-    assert dict(book.read_tab("about")[1:])[CONTENT_HASH_KEY] != first_hash
+    assert dict(stored(book.path, "about")[1:])[CONTENT_HASH_KEY] != first_hash
     assert openpyxl.load_workbook(book.path).sheetnames == [t.name for t in ORGANISER] + ["efforts", "about"]
 
 
@@ -193,7 +194,7 @@ def test_a_shrinking_tab_has_no_leftover_rows(book: XlsxWorkbook) -> None:
     book.publish({"problems": problems(2)})
 
     expected, _ = publish_grids({"problems": problems(2)})
-    assert book.read_tab("problems") == expected["problems"]
+    assert stored(book.path, "problems") == expected["problems"]
     sheet = openpyxl.load_workbook(book.path)["problems"]
     assert sheet.max_row == 3 and not sheet.merged_cells.ranges
 
@@ -231,7 +232,7 @@ def test_numbers_bools_and_datetimes_keep_their_types(book: XlsxWorkbook) -> Non
     assert first["event_start"] == "2026-01-05T18:30:00Z"
     assert first["avg_wkg"] is None and first["status_reason"] is None
     expected, _ = publish_grids(tables)
-    assert book.read_tab("efforts") == expected["efforts"]
+    assert stored(book.path, "efforts") == expected["efforts"]
 
 
 def test_organiser_cells_read_as_the_text_a_person_sees(book: XlsxWorkbook) -> None:
@@ -271,7 +272,7 @@ def test_an_empty_frame_publishes_a_header_only_tab(book: XlsxWorkbook) -> None:
 
     book.publish({"problems": PROBLEMS.empty(), "about": about(season_id="s")})
 
-    assert book.read_tab("problems") == [PROBLEMS.names]
+    assert stored(book.path, "problems") == [PROBLEMS.names]
     assert openpyxl.load_workbook(book.path)["problems"].freeze_panes == "A2"
 
 

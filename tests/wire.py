@@ -47,3 +47,22 @@ def rows_of(frame: pd.DataFrame, **where: object) -> pd.DataFrame:
     for column, value in where.items():
         frame = frame[frame[column] == value]
     return frame.set_index("rider_id")
+
+
+def stored(path: Path, name: str) -> list[list[object]]:
+    """The values stored in one tab of an .xlsx file, as openpyxl reads them (header row first, trailing empty
+    cells dropped, an empty cell as '')."""
+    import openpyxl
+
+    book = openpyxl.load_workbook(path, read_only=True)
+    try:
+        sheet = book[name]
+        sheet.reset_dimensions()
+        rows = [["" if v is None else v for v in row] for row in sheet.iter_rows(values_only=True)]
+    finally:
+        book.close()
+    width = max((max((i + 1 for i, v in enumerate(r) if v != ""), default=0) for r in rows), default=0)
+    rows = [r[:width] + [""] * (width - len(r)) for r in rows]
+    while rows and all(v == "" for v in rows[-1]):
+        rows.pop()
+    return rows

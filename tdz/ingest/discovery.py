@@ -12,7 +12,7 @@ course as the season's `[discovery]` table says:
 An event is scored against each course of its stage and keeps its best score; candidates scoring `min_score` or
 less are dropped, and the best `max_events` per stage are kept. They come back as Events-tab rows for the stage
 (every course of it: courses of one stage share events and are told apart by pen) with status `suggested` and the
-score and its parts in `note`. Everything here is pure: no I/O.
+score and its parts in `note`. Everything here but `discover_events` (one request for the list) is pure.
 """
 
 from __future__ import annotations
@@ -23,10 +23,11 @@ import re
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timezone
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from tdz.events import EventListing
 from tdz.ingest import wire
+from tdz.ingest.sources import FetchFailed, NotFound, ZwiftPowerClient
 from tdz.problems import Problem
 from tdz.season import Discovery, Round, Season
 
@@ -132,3 +133,44 @@ def discover(
             rows.append(EventListing(event_id=event.event_id, round=stage, round_ids=courses, status="suggested",
                                      note=note))
     return rows
+
+
+class Discovered(BaseModel):
+    """What discovery read and made of it: the recent-results list (which also tells fetching which provisional
+    events changed), the Events-tab rows it suggests, and the problems it met."""
+
+    asked: bool = Field(False, description="Whether the recent-results list was asked for at all.")
+    listed: dict[int, ListedEvent] = Field(default_factory=dict)
+    suggestions: list[EventListing] = Field(default_factory=list)
+    problems: list[Problem] = Field(default_factory=list)
+    error: str = Field("", description="Why the list could not be read (ZwiftPower down); empty when it was.")
+
+    def to_markdown(self) -> str:
+        if not self.suggestions:
+            return ""
+        lines = ["| suggested event | round | note |", "|---|---|---|"]
+        return "\n".join(lines + [f"| {s.event_id} | {s.round} | {s.note} |" for s in self.suggestions])
+
+
+async def discover_events(zp: ZwiftPowerClient, season: Season, rows: Sequence[EventListing], *, now: datetime,
+                          round_ids: Sequence[str] = ()) -> Discovered:
+    """Read ZwiftPower's recent-results list and suggest events for the opened rounds (of `round_ids`, when given)
+    that have no confirmed event in the Events tab or the season file."""
+    days = season.discovery.lookback_days if season.discovery else 7
+    found = Discovered(asked=True)
+    try:
+        body = await zp.recent_results(days)
+    except NotFound:
+        return found
+    except FetchFailed as exc:
+        found.error = str(exc)
+        found.problems.append(Problem(source="zwiftpower", why=f"recent-results list not fetched: {exc}"))
+        return found
+    events, found.problems = parse_event_list(body)
+    found.listed = {e.event_id: e for e in events}
+    confirmed = {rid for r in rows if r.status == "confirmed" for rid in r.round_ids}
+    confirmed |= {r.id for r in season.rounds if r.events}
+    rounds = [r for r in season.rounds
+              if r.opens <= now and r.id not in confirmed and (not round_ids or r.id in round_ids)]
+    found.suggestions = discover(season, found.listed.values(), rounds, known_event_ids={row.event_id for row in rows})
+    return found

@@ -2,8 +2,8 @@
 
 Which events: every event an organiser confirmed in the Events tab or listed in the season file, plus (when the
 season's `discovery.count_suggested`) those discovery suggested, for rounds that have opened; excluded events
-never (`tdz.events.listed_event_rounds`, the reading scoring uses too). Rounds with no
-confirmed event get discovery suggestions from ZwiftPower's recent-results list (see `tdz.ingest.discovery`).
+never (`tdz.events.listed_event_rounds`, the reading scoring uses too). Discovery (`tdz.ingest.discovery`) runs
+first and hands over ZwiftPower's recent-results list, which also tells when a provisional event changed.
 
 When to fetch an event again (the incremental rule, so an hourly run with nothing new makes no result fetches):
 
@@ -20,7 +20,8 @@ When to fetch an event again (the incremental rule, so an hourly run with nothin
 ZwiftPower DQ removes the row); a body that is not the JSON its kind needs is refused by the archive and the stored
 payload stays, and so does a stored payload with rows when the new answer is an empty `{"data": []}` (reported as
 a problem: a transient empty cache file must not wipe results, DQs or segment times). One event that keeps failing
-is reported and the others go on.
+is reported and the others go on; a fetch that asked for something and got no answer at all fails the run
+(`nothing_fetched`).
 """
 
 from __future__ import annotations
@@ -28,8 +29,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections import Counter
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -38,15 +38,11 @@ from pydantic import BaseModel, Field
 from tdz.events import EventListing, listed_event_rounds
 from tdz.files import atomic_write
 from tdz.ingest.archive import Archive, ArchiveRefused, PayloadKind
-from tdz.ingest.discovery import ListedEvent, discover, parse_event_list
-from tdz.ingest.sources.http import FetchFailed, NotFound
-from tdz.ingest.sources.zwift import ZwiftEventsClient
-from tdz.ingest.sources.zwiftpower import ZwiftPowerClient, ZwiftPowerLoginError
+from tdz.ingest.discovery import Discovered, ListedEvent
+from tdz.ingest.sources import FetchFailed, NotFound, Sources
 from tdz.ingest.wire import is_empty_results
 from tdz.problems import Problem
-from tdz.retry import RetryPolicy
 from tdz.season import Season
-from tdz.settings import Settings
 
 RESULT_ENDPOINTS = ("results_view", "event_results_api3", "results_zwift", "event_sprints")
 STATE_FILE = "fetch-state.json"
@@ -73,15 +69,14 @@ class FetchReport(BaseModel):
     """What one fetch run did: for the log, the flow's artifact and the tests."""
 
     mode: str
-    requests: dict[str, int] = Field(default_factory=dict, description="HTTP requests sent, by endpoint.")
+    planned: int = Field(0, description="Events the plan meant to fetch.")
+    requests: dict[str, int] = Field(default_factory=dict, description="HTTP requests of the run, by endpoint.")
     logins: int = 0
     fetched: list[int] = Field(default_factory=list, description="Events whose stored payloads changed.")
     unchanged: list[int] = Field(default_factory=list, description="Fetched again, identical to the archive.")
     skipped: dict[int, str] = Field(default_factory=dict, description="Event → why it was not fetched.")
     failed: list[FetchFailure] = Field(default_factory=list)
-    suggestions: list[EventListing] = Field(default_factory=list, description="New Events-tab rows from discovery.")
     problems: list[Problem] = Field(default_factory=list)
-    login_error: str = ""
     seconds: float = 0.0
 
     @property
@@ -90,12 +85,11 @@ class FetchReport(BaseModel):
 
     def summary(self) -> str:
         asked = ", ".join(f"{k} {v}" for k, v in sorted(self.requests.items())) or "none"
-        line = (
+        return (
             f"fetch ({self.mode}): {len(self.fetched)} changed, {len(self.unchanged)} unchanged, "
-            f"{len(self.skipped)} skipped, {len(self.failed)} failed, {len(self.suggestions)} suggested; "
+            f"{len(self.skipped)} skipped, {len(self.failed)} failed; "
             f"{self.logins} login(s); requests: {asked}; {self.seconds:.1f}s"
         )
-        return f"{line}; {self.login_error}" if self.login_error else line
 
     def to_markdown(self) -> str:
         lines = [f"## Fetch ({self.mode})", "", self.summary(), ""]
@@ -103,9 +97,6 @@ class FetchReport(BaseModel):
             lines += ["| event | rounds | error |", "|---|---|---|"]
             lines += [f"| {f.event_id} | {', '.join(f.rounds)} | {f.error} |" for f in self.failed]
             lines.append("")
-        if self.suggestions:
-            lines += ["| suggested event | round | note |", "|---|---|---|"]
-            lines += [f"| {s.event_id} | {s.round} | {s.note} |" for s in self.suggestions]
         return "\n".join(lines)
 
 
@@ -187,9 +178,9 @@ def _why_fetch(
 class _Run:
     """One fetch run's clients, archive and report; `fetch_event` never raises for one event's fault."""
 
-    def __init__(self, zp: ZwiftPowerClient, zwift: ZwiftEventsClient, archive: Archive, report: FetchReport,
-                 now: datetime, listed: dict[int, ListedEvent], seen: dict[str, str]) -> None:
-        self.zp, self.zwift, self.archive, self.report = zp, zwift, archive, report
+    def __init__(self, sources: Sources, archive: Archive, report: FetchReport, now: datetime,
+                 listed: dict[int, ListedEvent], seen: dict[str, str]) -> None:
+        self.zp, self.zwift, self.archive, self.report = sources.zwiftpower, sources.zwift, archive, report
         self.now, self.listed, self.seen = now, listed, seen
 
     async def fetch_event(self, planned: PlannedEvent) -> None:
@@ -259,104 +250,82 @@ class _Run:
         self.report.problems.append(Problem(source=source, event_id=eid, why=why))
 
 
-async def fetch_season_async(
+Progress = Callable[[int, int], None]
+"""Called with (events done, events planned) as a fetch goes."""
+
+
+async def fetch_events(
+    sources: Sources,
     season: Season,
-    settings: Settings,
+    archive: Archive,
     rows: Sequence[EventListing] = (),
     *,
+    discovered: Discovered | None = None,
+    now: datetime | None = None,
     is_final: Callable[[str], bool] | None = None,
     event_id: int | None = None,
     round_ids: Sequence[str] = (),
     refetch_after: timedelta = DEFAULT_REFETCH_AFTER,
     force: bool = False,
-    now: datetime | None = None,
-    retry: RetryPolicy | None = None,
-    raise_on_login_error: bool = True,
+    progress: Progress | None = None,
 ) -> FetchReport:
-    """Discover, plan, fetch and archive; see the module docstring for the rules. Modes: all past events of the
-    season (default), one `event_id`, or the events of `round_ids` (a round, or every course of a stage)."""
+    """Plan, fetch and archive; see the module docstring for the rules. Modes: all past events of the season
+    (default), one `event_id`, or the events of `round_ids` (a round, or every course of a stage). `rows` are the
+    Events tab's rows with discovery's suggestions; a refused ZwiftPower login raises `ZwiftPowerLoginError`."""
     started = time.monotonic()
     now = now or datetime.now(timezone.utc)
     if is_final is None:
         is_final = season.final_round_ids(now).__contains__
     mode = f"event {event_id}" if event_id is not None else f"round {', '.join(round_ids)}" if round_ids else "season"
     report = FetchReport(mode=mode)
-    counts: Counter[str] = Counter()
-    archive = Archive(settings.archive_dir, season.id)
     seen = _load_state(archive)
-    zp = ZwiftPowerClient.from_settings(settings, retry, counts)
-    zwift = ZwiftEventsClient.from_settings(settings, retry, counts)
-    listed: dict[int, ListedEvent] = {}
+    listed = discovered.listed if discovered is not None else {}
     try:
-        if event_id is None:
-            listed = await _recent_results(zp, season, report)
-            report.suggestions = _suggest(season, rows, listed.values(), now, round_ids)
         plan, report.skipped = plan_fetch(
-            season, [*rows, *report.suggestions], archive, is_final=is_final, now=now, listed=listed,
-            seen_fingerprints=seen, event_id=event_id, round_ids=round_ids,
-            refetch_after=refetch_after, force=force,
+            season, rows, archive, is_final=is_final, now=now, listed=listed, seen_fingerprints=seen,
+            event_id=event_id, round_ids=round_ids, refetch_after=refetch_after, force=force,
         )
-        run = _Run(zp, zwift, archive, report, now, listed, seen)
+        report.planned = len(plan)
+        run = _Run(sources, archive, report, now, listed, seen)
         # Events in flight, not requests (each client bounds its own requests per host): without it every event
         # would start at once and, behind the rate limit, all would finish near the end of the run, so a run cut
         # short would have archived almost nothing.
-        slots = asyncio.Semaphore(settings.fetch_concurrency)
+        slots = asyncio.Semaphore(sources.zwiftpower.http.concurrency)
+        done = 0
 
         async def bounded(planned: PlannedEvent) -> None:
+            nonlocal done
             async with slots:
                 await run.fetch_event(planned)
+            done += 1
+            if progress is not None:
+                progress(done, len(plan))
 
         outcomes = await asyncio.gather(*(bounded(p) for p in plan), return_exceptions=True)
         errors = [o for o in outcomes if isinstance(o, BaseException)]
-        login_errors = [e for e in errors if isinstance(e, ZwiftPowerLoginError)]
-        if login_errors or errors:
-            raise (login_errors or errors)[0]
-    except ZwiftPowerLoginError as exc:
-        report.login_error = str(exc)
+        if errors:
+            raise errors[0]
     finally:
-        await zp.aclose()
-        await zwift.aclose()
         _save_state(archive, seen)
-        report.requests = dict(sorted(counts.items()))
-        report.logins = zp.logins
+        report.requests = dict(sorted(sources.counts.items()))
+        report.logins = sources.logins
         report.fetched.sort()
         report.unchanged.sort()
         report.seconds = time.monotonic() - started
-    if report.login_error and raise_on_login_error:
-        raise ZwiftPowerLoginError(report.login_error)
     return report
 
 
-def fetch_season(season: Season, settings: Settings, rows: Sequence[EventListing] = (), **options: object) -> FetchReport:
-    """`fetch_season_async` for synchronous callers (the CLI, a Prefect task); same keyword options."""
-    return asyncio.run(fetch_season_async(season, settings, rows, **options))  # type: ignore[arg-type]
-
-
-async def _recent_results(zp: ZwiftPowerClient, season: Season, report: FetchReport) -> dict[int, ListedEvent]:
-    days = season.discovery.lookback_days if season.discovery else 7
-    try:
-        body = await zp.recent_results(days)
-    except FetchFailed as exc:
-        report.problems.append(Problem(source="zwiftpower", why=f"recent-results list not fetched: {exc}"))
-        return {}
-    events, problems = parse_event_list(body)
-    report.problems.extend(problems)
-    return {e.event_id: e for e in events}
-
-
-def _suggest(
-    season: Season, rows: Sequence[EventListing], listed: Iterable[ListedEvent], now: datetime,
-    round_ids: Sequence[str],
-) -> list[EventListing]:
-    """Discovery for opened rounds that have no confirmed event (from the tab or the season file)."""
-    confirmed = {rid for r in rows if r.status == "confirmed" for rid in r.round_ids}
-    confirmed |= {r.id for r in season.rounds if r.events}
-    rounds = [
-        r for r in season.rounds
-        if r.opens <= now and r.id not in confirmed and (not round_ids or r.id in round_ids)
-    ]
-    known = {row.event_id for row in rows}
-    return discover(season, listed, rounds, known_event_ids=known)
+def nothing_fetched(discovered: Discovered | None, report: FetchReport) -> str | None:
+    """Why the run must fail, when it asked ZwiftPower (or Zwift) for something and got no answer at all: the
+    recent-results list and every planned event failed. None when anything answered or nothing was asked."""
+    errors = [f"recent-results list: {discovered.error}"] if discovered is not None and discovered.error else []
+    errors += [f"event {f.event_id}: {f.error}" for f in report.failed]
+    answered = (discovered is not None and discovered.asked and not discovered.error) + report.planned - len(
+        report.failed)
+    if not errors or answered > 0:
+        return None
+    return (f"nothing fetched: {len(errors)} request(s) to ZwiftPower failed and none answered ({errors[0]}); "
+            "the standings are left as they were: check TDZ_ZWIFTPOWER_URL and whether zwiftpower.com is up")
 
 
 def _state_path(archive: Archive) -> Path:

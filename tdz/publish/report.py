@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
 import pandas as pd
 from pydantic import BaseModel
 
+from tdz.errors import TdzError
 from tdz.files import atomic_write
 from tdz.problems import Problem
-from tdz.scoring import ScoredSeason
 from tdz.season import Season
 
 
@@ -38,9 +39,9 @@ def _clock(seconds: float) -> str:
     return f"{whole // 3600}:{whole % 3600 // 60:02d}:{whole % 60:02d}.{int(round((seconds - whole) * 10)) % 10}"
 
 
-def summarize(season: Season, scored: ScoredSeason, top: int = 5) -> RunSummary:
+def summarize(season: Season, tables: Mapping[str, pd.DataFrame], as_of: pd.Timestamp | None,
+              top: int = 5) -> RunSummary:
     """Counts of the run and the top riders of the main table (overall standings, or the overall GC)."""
-    tables = scored.tables
     efforts = tables["efforts"]
     if "standings" in tables:
         board = tables["standings"]
@@ -63,7 +64,7 @@ def summarize(season: Season, scored: ScoredSeason, top: int = 5) -> RunSummary:
         rounds_with_results=int(counted["round_id"].nunique()),
         rounds=len(season.rounds),
         problems=int(len(tables["problems"])),
-        as_of="" if scored.as_of is None else pd.Timestamp(scored.as_of).strftime("%Y-%m-%d %H:%M UTC"),
+        as_of="" if as_of is None else pd.Timestamp(as_of).strftime("%Y-%m-%d %H:%M UTC"),
         leaders_title=title,
         leaders=leaders,
     )
@@ -88,7 +89,7 @@ class RunChanges(BaseModel):
     new_leaders: dict[str, list[str]]
 
 
-def board(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
+def board(tables: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
     """The ranked table of the season as (pool, place, rider_id, rider_name): standings by pool (points) or GC
     by classification (time); unranked riders left out."""
     if "standings" in tables:
@@ -98,7 +99,7 @@ def board(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
     return frame[frame["place"].notna()]
 
 
-def snapshot(season_id: str, tables: dict[str, pd.DataFrame]) -> RunSnapshot:
+def snapshot(season_id: str, tables: Mapping[str, pd.DataFrame]) -> RunSnapshot:
     """Grain: one effort key per efforts row (round/event/rider; manual results have no event) and one place per
     pool and rider."""
     efforts = tables["efforts"]
@@ -134,7 +135,7 @@ def compare(previous: RunSnapshot | None, current: RunSnapshot) -> RunChanges:
     )
 
 
-class WouldBlankStandings(RuntimeError):
+class WouldBlankStandings(TdzError, RuntimeError):
     """A publish that would replace published standings with empty ones: refused, the old tabs stay."""
 
 

@@ -176,6 +176,11 @@ def _events(season: Season, reader: _TabReader) -> list[EventListing]:
     return out
 
 
+def read_event_listings(season: Season, grid: Grid | None) -> list[EventListing]:
+    """The Events tab's usable rows; bad ones are left out here and reported by `read_overrides`."""
+    return _events(season, _TabReader(EVENTS_TAB, grid, []))
+
+
 def _riders(reader: _TabReader) -> dict[int, RiderEntry]:
     out: dict[int, RiderEntry] = {}
     for row, values in reader.rows:

@@ -3,14 +3,18 @@
 ZwiftPower publishes no limit, so every request goes through one `PoliteClient` per host: requests start at most
 `requests_per_second` apart, at most `concurrency` are in flight, and a 408, a 429, a 5xx, a timeout or a dropped
 connection is retried as `tdz.retry` says (exponential backoff with jitter, or the server's `Retry-After`), up to
-`max_retries` times. Anything else (a 404, a 403) is not retried. Every request sent is counted per endpoint
-label, so a run can prove how much it asked for.
+`max_retries` times. Anything else (a 404, a 403) is not retried, and neither is a host name that does not resolve
+(a typo in the URL setting: another try gives the same answer). Once the host has refused or dropped connections
+through every retry, later requests fail at once for `UNREACHABLE_SECONDS` instead of each waiting through its own
+retries: a run against a site that is down ends in seconds, not minutes. Every request sent is counted per
+endpoint label, so a run can prove how much it asked for.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import socket
 import time
 from collections import Counter
 from typing import Any
@@ -22,6 +26,7 @@ from tdz.settings import Settings
 
 log = logging.getLogger("tdz.ingest.sources")
 
+UNREACHABLE_SECONDS = 30.0
 BROWSER_USER_AGENT = (
     "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0 Safari/537.36"
 )
@@ -39,6 +44,16 @@ class FetchFailed(Exception):
 
 class NotFound(FetchFailed):
     """A 404: the payload does not exist (yet)."""
+
+
+def _unresolved(exc: BaseException) -> bool:
+    """Whether a connection failed because the host name does not resolve."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, socket.gaierror):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
 
 
 class RateLimiter:
@@ -82,7 +97,9 @@ class PoliteClient:
             headers={"User-Agent": BROWSER_USER_AGENT, **(headers or {})},
         )
         self._limiter = RateLimiter(requests_per_second)
+        self.concurrency = concurrency
         self._slots = asyncio.Semaphore(concurrency)
+        self._unreachable: tuple[float, str] | None = None
 
     @classmethod
     def for_settings(
@@ -104,6 +121,8 @@ class PoliteClient:
         attempts = self.retry.max_retries + 1 if retries else 1
         for attempt in range(attempts):
             last = attempt == attempts - 1
+            if self._unreachable is not None and time.monotonic() < self._unreachable[0]:
+                raise FetchFailed(url, self._unreachable[1])
             try:
                 await self._limiter.wait()
                 async with self._slots:
@@ -111,8 +130,14 @@ class PoliteClient:
             except (httpx.TimeoutException, httpx.TransportError) as exc:
                 self.counts[endpoint] += 1
                 reason = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+                if isinstance(exc, httpx.ConnectError) and _unresolved(exc):
+                    host = httpx.URL(self.base_url).host
+                    raise FetchFailed(url, f"the host name {host!r} does not resolve (is the URL right?)") from None
                 if last:
-                    raise FetchFailed(url, f"{reason} (after {attempt + 1} attempts)") from None
+                    reason = f"{reason} (after {attempt + 1} attempts)"
+                    if isinstance(exc, httpx.ConnectError):
+                        self._unreachable = (time.monotonic() + UNREACHABLE_SECONDS, f"unreachable: {reason}")
+                    raise FetchFailed(url, reason) from None
                 await self._back_off(url, attempt, reason, None)
                 continue
             except httpx.HTTPError as exc:

@@ -21,6 +21,7 @@ from urllib.parse import urljoin, urlsplit
 
 from pydantic import SecretStr
 
+from tdz.errors import TdzError
 from tdz.files import atomic_write
 from tdz.ingest.sources.http import FetchFailed, NotFound, PoliteClient
 from tdz.ingest.wire import is_empty_results
@@ -34,7 +35,7 @@ USER_COOKIE = "phpbb3_lswlk_u"
 ANONYMOUS_USERS = ("", "1")
 
 
-class ZwiftPowerLoginError(Exception):
+class ZwiftPowerLoginError(TdzError):
     """The login (or the pasted cookie) did not give a ZwiftPower session. Never retried."""
 
 
@@ -176,8 +177,8 @@ class ZwiftPowerClient:
             answer = await self.http.request(
                 "POST", urljoin(str(page.url), action), "login", retries=False, data=fields
             )
-        except FetchFailed as exc:
-            raise self._fail(f"the sign-in pages did not answer ({exc.reason})") from None
+        except FetchFailed as exc:  # the site is down, not the login refused: the caller may try again later
+            raise FetchFailed(exc.url, f"the Zwift sign-in did not answer: {exc.reason}", exc.status) from None
         if not self.logged_in():
             reply = _LoginForm()
             reply.feed(answer.text)

@@ -3,17 +3,20 @@
 One protocol, several backends (`xlsx` for a local file, `sheets` for Google Sheets). Every backend:
 - creates missing organiser tabs with their header row (and seed rows, for a demo) and never overwrites them;
 - reads organiser tabs as text grids (header row first), so ids keep leading zeros and nothing is coerced;
-- replaces each output tab whole in place, never deleting the tab.
+- replaces each output tab whole in place, never deleting the tab;
+- counts its calls (`calls`) and says where a reader finds the result (`links`), so a run can report both
+  whatever the backend.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
 import pandas as pd
 
+from tdz.errors import TdzError
 from tdz.publish.tables import ORGANISER_TABS, Grid, OrganiserTab
 
 if TYPE_CHECKING:
@@ -21,7 +24,7 @@ if TYPE_CHECKING:
 
 
 
-class TabNameClash(ValueError):
+class TabNameClash(TdzError, ValueError):
     """An output tab would land on an organiser tab: Excel and Google Sheets tab names ignore case."""
 
 
@@ -32,6 +35,21 @@ def refuse_clashes(output_names: Iterable[str]) -> None:
     if clashes:
         raise TabNameClash(f"output tabs {clashes} would overwrite organiser tabs "
                            f"{[organiser[n.casefold()] for n in clashes]}: tab names ignore case")
+
+
+PublishProgress = Callable[[int, int], None]
+"""Called with (steps done, steps in all) while a publish is written."""
+
+
+@dataclass
+class WorkbookCalls:
+    """Reads and writes of the workbook in one run: file loads and saves, or Sheets API requests (every attempt
+    counts against Google's per-minute quota)."""
+
+    reads: int = 0
+    writes: int = 0
+    retries: int = 0
+    log: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -49,6 +67,15 @@ class Workbook(Protocol):
         """Where the tabs are: the local file's path or the Sheet's URL (for logs, artifacts and links)."""
         ...
 
+    @property
+    def calls(self) -> WorkbookCalls:
+        """The reads and writes made so far."""
+        ...
+
+    def links(self, output_tabs: Iterable[str]) -> dict[str, str]:
+        """Where readers find the published tabs, as link text → URL (the file, the Sheet, a Looker report)."""
+        ...
+
     def ensure_organiser_tabs(
         self, tabs: Sequence[OrganiserTab], seed: Mapping[str, Grid] | None = None
     ) -> list[str]:
@@ -63,7 +90,7 @@ class Workbook(Protocol):
         """Add rows as text below the tab's last row (discovery's suggestions in the Events tab); one write."""
         ...
 
-    def publish(self, tables: Mapping[str, pd.DataFrame]) -> PublishReport:
+    def publish(self, tables: Mapping[str, pd.DataFrame], progress: PublishProgress | None = None) -> PublishReport:
         """Replace each named output tab whole with the frame (header row + rows)."""
         ...
 

@@ -51,19 +51,24 @@ def grids(tables: Mapping[str, pd.DataFrame]) -> dict[str, list[list[Cell]]]:
     return {name: frame_to_grid(frame) for name, frame in tables.items()}
 
 
-def content_hash(tab_grids: Mapping[str, list[list[Cell]]]) -> str:
-    """A hash of every tab's cells, leaving out the content-hash row itself."""
+def content_hash(tables: Mapping[str, pd.DataFrame]) -> str:
+    """A hash of every table's name, columns, types and values, vectorised (`pd.util.hash_pandas_object`, whose
+    key is fixed, so equal tables hash equal in every run): a backend compares it with the one stored by the last
+    publish without turning a single cell into a Python value."""
     digest = hashlib.sha256()
-    for name in sorted(tab_grids):
-        rows = [r for r in tab_grids[name] if not (name == "about" and r and r[0] == CONTENT_HASH_KEY)]
-        digest.update(json.dumps([name, rows], separators=(",", ":"), ensure_ascii=False).encode())
+    for name in sorted(tables):
+        frame = tables[name]
+        digest.update(json.dumps([name, list(map(str, frame.columns)), list(map(str, frame.dtypes))]).encode())
+        digest.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
     return digest.hexdigest()
 
 
-def publish_grids(tables: Mapping[str, pd.DataFrame]) -> tuple[dict[str, list[list[Cell]]], str]:
-    """The grids a backend writes, with `content_hash` appended to the about tab, and that hash."""
+def publish_grids(tables: Mapping[str, pd.DataFrame], digest: str | None = None) -> tuple[dict[str, list[list[Cell]]],
+                                                                                        str]:
+    """The grids a backend writes, with the content hash (`digest`, or computed) appended to the about tab, and
+    that hash."""
+    digest = digest or content_hash(tables)
     tab_grids = grids(tables)
-    digest = content_hash(tab_grids)
     if "about" in tab_grids:
         tab_grids["about"] = [r for r in tab_grids["about"] if r[0] != CONTENT_HASH_KEY]
         tab_grids["about"].append([CONTENT_HASH_KEY, digest])

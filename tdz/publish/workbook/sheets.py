@@ -33,11 +33,22 @@ from gspread.urls import (
 )
 
 from tdz.files import atomic_write
+from tdz.publish.looker import create_report_url
 from tdz.publish.tables import ORGANISER_TABS, OrganiserTab, Table
-from tdz.publish.workbook import Grid, PublishReport, refuse_clashes
-from tdz.publish.workbook.cells import CONTENT_HASH_KEY, Cell, publish_grids
+from tdz.publish.workbook import (
+    Grid,
+    PublishProgress,
+    PublishReport,
+    WorkbookCalls,
+    refuse_clashes,
+)
+from tdz.publish.workbook.cells import (
+    CONTENT_HASH_KEY,
+    Cell,
+    content_hash,
+    publish_grids,
+)
 from tdz.publish.workbook.sheets_auth import (
-    CallCounter,
     RetryingHTTPClient,
     SheetsError,
     credentials,
@@ -107,7 +118,7 @@ class SheetsWorkbook:
         return f"https://docs.google.com/spreadsheets/d/{self.sheet_id}"
 
     @property
-    def calls(self) -> CallCounter:
+    def calls(self) -> WorkbookCalls:
         return self._http.counter
 
     def _fail(self, err: Exception) -> SheetsError:
@@ -136,6 +147,15 @@ class SheetsWorkbook:
     def output_tab_gids(self, names: Iterable[str]) -> dict[str, int]:
         found = {name: self.find(name) for name in names}
         return {name: tab.gid for name, tab in found.items() if tab is not None}
+
+    def links(self, output_tabs: Iterable[str]) -> dict[str, str]:
+        """The Sheet, and the Looker Studio link that creates a report on its output tabs (from the cached
+        metadata: no extra call)."""
+        links = {"workbook": self.location}
+        gids = self.output_tab_gids(output_tabs)
+        if gids:
+            links["looker"] = create_report_url(self.sheet_id, gids)
+        return links
 
     def _batch_update(self, requests_: list[dict[str, Any]]) -> dict[str, Any]:
         return self._http.batch_update(self.sheet_id, {"requests": requests_})
@@ -254,10 +274,20 @@ class SheetsWorkbook:
 
     # --- writes -------------------------------------------------------------------------------------------------
 
-    def publish(self, tables: Mapping[str, pd.DataFrame]) -> PublishReport:
+    def publish(self, tables: Mapping[str, pd.DataFrame], progress: PublishProgress | None = None) -> PublishReport:
         """Replace every output tab whole, in one atomic write; nothing when the content hash is unchanged."""
-        grids, digest = publish_grids(tables)
-        return self.publish_grids(grids, digest)
+        digest = content_hash(tables)
+        try:
+            unchanged = self.stored_hash() == digest and all(self.find(n) for n in tables)
+        except SheetsError as err:
+            raise SheetPublishError(f"publish to {self.location} failed: {err}", None) from err
+        if unchanged:
+            refuse_clashes(tables)
+            return PublishReport(tabs_unchanged=list(tables), location=self.location)
+        report = self.publish_grids(publish_grids(tables, digest)[0], digest)
+        if progress is not None:
+            progress(1, 1)
+        return report
 
     def publish_pending(self) -> PublishReport | None:
         """Publish what a failed run kept in the pending file, if there is one."""

@@ -19,7 +19,9 @@ from google.auth.exceptions import GoogleAuthError, RefreshError
 from google.auth.transport.requests import AuthorizedSession
 from google.oauth2.service_account import Credentials
 
+from tdz.errors import TdzError
 from tdz.publish.tables import ORGANISER_TABS
+from tdz.publish.workbook import WorkbookCalls
 from tdz.retry import RetryPolicy, parse_retry_after, retryable
 from tdz.settings import Settings
 
@@ -30,7 +32,7 @@ SHEETS_BACKOFF_MAX_SECONDS = 32.0
 KEY_HELP = "create a JSON key in Google Cloud console → IAM & Admin → Service accounts → Keys"
 
 
-class SheetsError(RuntimeError):
+class SheetsError(TdzError, RuntimeError):
     """The Sheet cannot be used; the message says what to do about it."""
 
 
@@ -38,25 +40,15 @@ class SheetKeyError(SheetsError):
     """The service-account key is missing, unreadable, or refused by Google."""
 
 
-@dataclass
-class CallCounter:
-    """HTTP requests sent to the Sheets API (every attempt counts against Google's per-minute quota)."""
-
-    reads: int = 0
-    writes: int = 0
-    retries: int = 0
-    log: list[str] = field(default_factory=list)
-
-
 class RetryingHTTPClient(gspread.HTTPClient):
     """gspread's HTTP client retrying as `tdz.retry` says (a blocking sleep); `retry` and `counter` are set after
     construction."""
 
     retry: RetryPolicy = RetryPolicy(backoff_max_seconds=SHEETS_BACKOFF_MAX_SECONDS)
-    counter: CallCounter
+    counter: WorkbookCalls
 
     def request(self, method: str, endpoint: str, *args: Any, **kwargs: Any) -> requests.Response:
-        counter = getattr(self, "counter", None) or CallCounter()
+        counter = getattr(self, "counter", None) or WorkbookCalls()
         self.counter = counter
         attempt = 0
         while True:
@@ -134,7 +126,7 @@ def make_client(settings: Settings, creds: Credentials, retry: RetryPolicy | Non
     http = client.http_client
     assert isinstance(http, RetryingHTTPClient)
     http.retry = retry or RetryPolicy.from_settings(settings, backoff_max_seconds=SHEETS_BACKOFF_MAX_SECONDS)
-    http.counter = CallCounter()
+    http.counter = WorkbookCalls()
     client.set_timeout(settings.request_timeout_seconds)
     return client
 

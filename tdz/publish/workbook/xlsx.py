@@ -8,13 +8,14 @@ whose content hash equals the one already in the `about` tab does not touch the 
 
 Sheet names ignore case in Excel (and openpyxl renames a clashing new sheet `Riders` to `Riders1`), so tabs are
 found case-insensitively, and an output tab whose name matches an organiser tab is refused rather than written
-over the organiser's rows.
+over the organiser's rows. Output tabs are tdz's own: a publish loads them empty and writes their rows as sheet XML
+(`xlsx_parts`), which keeps a publish of a big season to a second or two.
 """
 
 from __future__ import annotations
 
 import io
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
@@ -31,10 +32,24 @@ from openpyxl.workbook.workbook import Workbook as Book
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
+from tdz.errors import TdzError
 from tdz.files import atomic_write
 from tdz.publish.tables import ORGANISER_TABS, OrganiserTab
-from tdz.publish.workbook import Grid, PublishReport, TabNameClash, refuse_clashes
-from tdz.publish.workbook.cells import CONTENT_HASH_KEY, Cell, publish_grids
+from tdz.publish.workbook import (
+    Grid,
+    PublishProgress,
+    PublishReport,
+    TabNameClash,
+    WorkbookCalls,
+    refuse_clashes,
+)
+from tdz.publish.workbook.cells import (
+    CONTENT_HASH_KEY,
+    Cell,
+    content_hash,
+    publish_grids,
+)
+from tdz.publish.workbook.xlsx_parts import rows_xml, with_rows, without_sheets
 
 MAX_CELL_CHARS = 32_767
 """Excel refuses longer text in one cell."""
@@ -42,7 +57,7 @@ HEADER_FONT = Font(bold=True)
 LAST_ROW = 1_048_576
 
 
-class XlsxFileError(ValueError):
+class XlsxFileError(TdzError, ValueError):
     """The workbook file cannot be used: not an .xlsx openpyxl can read, or locked by another program."""
 
 
@@ -78,10 +93,6 @@ def _as_text(value: object) -> str:
         shown = f"{secs:06.3f}".rstrip("0").rstrip(".") if secs % 1 else f"{int(secs):02d}"
         return f"{sign}{int(hours)}:{int(minutes):02d}:{shown}"
     return str(value)
-
-
-def _as_stored(value: object) -> object:
-    return "" if value is None else value
 
 
 def _filled_cells(sheet: object) -> dict[tuple[int, int], object]:
@@ -174,12 +185,12 @@ def _write_organiser_tab(sheet: Worksheet, tab: OrganiserTab, seed: Grid | None)
     _set_widths(sheet, [tab.header, *rows], minimum=14, maximum=40)
 
 
-def _write_output_tab(sheet: Worksheet, grid: Sequence[Sequence[Cell]]) -> None:
-    for r, row in enumerate(grid, start=1):
-        for c, value in enumerate(row, start=1):
-            _put(sheet, r, c, value)
-    for cell in sheet[1] if grid else ():
-        cell.font = HEADER_FONT
+def _write_output_header(sheet: Worksheet, grid: Sequence[Sequence[Cell]]) -> None:
+    """The header row in bold, frozen, and column widths fitted to the first rows; the data rows are added to the
+    saved file by `xlsx_parts.with_rows`."""
+    for c, value in enumerate(grid[0] if grid else (), start=1):
+        _put(sheet, 1, c, value)
+        sheet.cell(row=1, column=c).font = HEADER_FONT
     sheet.freeze_panes = "A2"
     _set_widths(sheet, grid)
 
@@ -189,17 +200,26 @@ class XlsxWorkbook:
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
+        self.calls = WorkbookCalls()
 
     @property
     def location(self) -> str:
         return str(self.path)
 
+    def links(self, output_tabs: Iterable[str]) -> dict[str, str]:
+        return {"workbook": self.path.resolve().as_uri()}
+
     def __repr__(self) -> str:
         return f"XlsxWorkbook({str(self.path)!r})"
 
-    def _load(self, *, read_only: bool, data_only: bool = False) -> Book:
+    def _load(self, *, read_only: bool, data_only: bool = False, emptied: Sequence[str] = ()) -> Book:
+        """The workbook; the sheets named in `emptied` load empty (output tabs about to be rewritten)."""
+        self.calls.reads += 1
         try:
-            return openpyxl.load_workbook(self.path, read_only=read_only, data_only=data_only)
+            source: Path | io.BytesIO = self.path
+            if emptied:
+                source = io.BytesIO(without_sheets(self.path.read_bytes(), emptied))
+            return openpyxl.load_workbook(source, read_only=read_only, data_only=data_only)
         except (InvalidFileException, BadZipFile, KeyError) as exc:
             raise XlsxFileError(f"{self.path}: not a workbook tdz can read as .xlsx ({exc})") from None
 
@@ -211,9 +231,9 @@ class XlsxWorkbook:
         finally:
             book.close()
 
-    def _load_or_new(self) -> Book:
+    def _load_or_new(self, emptied: Sequence[str] = ()) -> Book:
         if self.path.exists():
-            return self._load(read_only=False)
+            return self._load(read_only=False, emptied=emptied)
         book = openpyxl.Workbook()
         book.remove(book.active)
         return book
@@ -224,12 +244,15 @@ class XlsxWorkbook:
         with self._reading(data_only=False) as book:
             return list(book.sheetnames)
 
-    def _save(self, book: Book) -> None:
-        """Save beside the workbook, then rename over it (`atomic_write`): readers see the old or the new file."""
+    def _save(self, book: Book, rows: Mapping[str, tuple[str, int, int]] | None = None) -> None:
+        """Save beside the workbook, then rename over it (`atomic_write`): readers see the old or the new file.
+        `rows` are output tabs' data rows as sheet XML (`xlsx_parts.with_rows`)."""
+        self.calls.writes += 1
         buffer = io.BytesIO()
         book.save(buffer)
+        data = with_rows(buffer.getvalue(), rows) if rows else buffer.getvalue()
         try:
-            atomic_write(self.path, buffer.getvalue())
+            atomic_write(self.path, data)
         except PermissionError as exc:
             raise XlsxFileError(f"{self.path}: cannot replace the file; is it open in Excel? ({exc})") from None
 
@@ -294,18 +317,6 @@ class XlsxWorkbook:
                     out[tab.name] = [[str(v) for v in row] for row in grid]
         return out
 
-    def read_tab(self, name: str) -> list[list[object]]:
-        """The stored values of one tab (header row first, empty cells as ''); KeyError when there is no such tab."""
-        if not self.path.exists():
-            raise KeyError(f"{self.path} does not exist yet, so it has no tab {name!r}")
-        with self._reading(data_only=False) as book:
-            found = _find(book.sheetnames, name)
-            if found is None:
-                raise KeyError(f"{self.path} has no tab {name!r}")
-            sheet = book[found]
-            sheet.reset_dimensions()
-            return _grid(_filled_cells(sheet), _as_stored)
-
     def _holds(self, digest: str, names: Sequence[str]) -> bool:
         """The file already holds this publish: its `about` tab carries `digest` and every tab exists."""
         with self._reading(data_only=False) as book:
@@ -319,7 +330,7 @@ class XlsxWorkbook:
                     return len(row) > 1 and row[1] == digest
         return False
 
-    def publish(self, tables: Mapping[str, pd.DataFrame]) -> PublishReport:
+    def publish(self, tables: Mapping[str, pd.DataFrame], progress: PublishProgress | None = None) -> PublishReport:
         """Replace each named output tab whole with its frame, in one atomic save; skip when nothing changed.
 
         The skip needs an `about` table among `tables` (it carries the content hash). Existing tabs keep their
@@ -329,17 +340,20 @@ class XlsxWorkbook:
         if not tables:
             return report
         refuse_clashes(tables)
-        tab_grids, digest = publish_grids(tables)
-        names = list(tab_grids)
-        if self.path.exists() and "about" in tab_grids:
+        digest, names = content_hash(tables), list(tables)
+        if self.path.exists() and "about" in tables:
             report.read_calls += 1
             if self._holds(digest, names):
                 report.tabs_unchanged = names
                 return report
+        tab_grids, _ = publish_grids(tables, digest)
         if self.path.exists():
             report.read_calls += 1
-        book = self._load_or_new()
-        for name, grid in tab_grids.items():
+        book = self._load_or_new(emptied=names)
+        rows: dict[str, tuple[str, int, int]] = {}
+        for done, (name, grid) in enumerate(tab_grids.items()):
+            if progress is not None:
+                progress(done, len(tab_grids) + 1)
             found = _find(book.sheetnames, name)
             if found is None:
                 sheet = book.create_sheet(name)
@@ -348,8 +362,13 @@ class XlsxWorkbook:
                 if not isinstance(sheet, Worksheet):
                     raise TabNameClash(f"{self.path}: tab {found!r} is a chart sheet, not a table")
                 _clear(sheet)
-            _write_output_tab(sheet, grid)
-        self._save(book)
+            _write_output_header(sheet, grid)
+            rows[sheet.title] = (rows_xml(grid[1:], first_row=2), len(grid), max(map(len, grid), default=0))
+        if progress is not None:
+            progress(len(tab_grids), len(tab_grids) + 1)
+        self._save(book, rows)
+        if progress is not None:
+            progress(len(tab_grids) + 1, len(tab_grids) + 1)
         report.write_calls = 1
         report.tabs_written = names
         return report

@@ -1,20 +1,18 @@
-"""The plain parts under the flows: run parameters, environment files, what-changed numbers, alert messages.
-No Prefect run here; the alert is posted to a real HTTP receiver on 127.0.0.1."""
+"""The plain parts of a run: its request, target environments, what-changed numbers, alert messages. No Prefect
+here; the alert is posted to a real HTTP receiver on 127.0.0.1."""
 
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pandas as pd
 import pytest
 from pydantic import SecretStr, ValidationError
 
-from flows.config import EnvironmentFileError, environment_values, run_settings
-from flows.params import RunParameters
+from tdz.errors import RunRequestError, SettingsError
+from tdz.pipeline import RunRequest, open_run
 from tdz.publish.alerts import (
     alert_text,
     post_alert,
@@ -23,40 +21,10 @@ from tdz.publish.alerts import (
     webhook_payload,
 )
 from tdz.publish.report import compare, leaders, load_snapshot, save_snapshot, snapshot
-from tdz.settings import Settings
+from tdz.season import SeasonFileError
+from tdz.settings import Settings, environment_values, load_settings
+from tests.club import Receiver
 from tests.conftest import KWCC_FILE
-
-
-class Receiver:
-    """A webhook on 127.0.0.1 that keeps every JSON body posted to it and answers `status`."""
-
-    def __init__(self, status: int = 204) -> None:
-        self.bodies: list[dict[str, object]] = []
-        self.paths: list[str] = []
-        self.status = status
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args: object) -> None:
-                pass
-
-            def do_POST(self) -> None:
-                length = int(self.headers.get("Content-Length") or 0)
-                receiver.bodies.append(json.loads(self.rfile.read(length)))
-                receiver.paths.append(self.path)
-                self.send_response(receiver.status)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
-
-    def url(self, path: str) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}{path}"
-
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
 
 
 @pytest.fixture()
@@ -73,40 +41,46 @@ def receiver() -> Iterator[Receiver]:
     ({"mode": "event"}, "mode=event needs event_id"),
     ({"mode": "round", "event_id": 5}, "mode=round needs round"),
     ({"round": "1"}, "mode=all takes neither"),
-    ({"mode": "round", "round": "9"}, "round '9' is not a round or stage of kwcc-tdz-2026"),
     ({"target": "staging"}, "Input should be 'local', 'dev' or 'prod'"),
     ({"mode": "event", "event_id": -3}, "greater than 0"),
-    ({"fetch_retries": 50}, "less than or equal to 5"),
-    ({"season_file": "seasons/nope.toml"}, "season file 'seasons/nope.toml' not found"),
     ({"password": "x"}, "Extra inputs are not permitted"),
 ])
-def test_bad_run_parameters_are_refused_with_the_reason(values: dict[str, object], fault: str) -> None:
+def test_a_request_that_does_not_add_up_is_refused_with_the_reason(values: dict[str, object], fault: str) -> None:
     with pytest.raises(ValidationError, match=fault.replace("(", r"\(")):
-        RunParameters.model_validate({"season_file": str(KWCC_FILE)} | values)
+        RunRequest.model_validate({"season_file": str(KWCC_FILE)} | values)
 
 
-def test_a_stage_names_all_its_courses_and_a_round_itself() -> None:
-    stage = RunParameters(season_file=str(KWCC_FILE), mode="round", round="3")
-    season = stage.season()
-    assert stage.round_ids(season) == [r.id for r in season.rounds if r.stage == "3"] == ["3.1", "3.2"]
-    assert RunParameters(season_file=str(KWCC_FILE), mode="round", round="3.2").round_ids(season) == ["3.2"]
+def test_a_request_that_does_not_fit_the_season_is_one_line_before_anything_runs(tmp_path: Path) -> None:
+    settings = Settings(_env_file=None, archive_dir=tmp_path / "archive", out_dir=tmp_path / "out")
+    with pytest.raises(RunRequestError, match=r"^round '9' is not a round or stage of kwcc-tdz-2026 .*its rounds: 1, 2"):
+        open_run(RunRequest(season_file=str(KWCC_FILE), mode="round", round="9"), settings)
+    with pytest.raises(SeasonFileError, match=r"^seasons/nope.toml: season file not found \(relative to .*; in seasons: "
+                                              r"ctt-winter-2025-26.toml, kwcc-tdz-2026.toml$"):
+        open_run(RunRequest(season_file="seasons/nope.toml"), settings)
+    assert not (tmp_path / "out").exists() and not (tmp_path / "archive").exists()
+
+
+def test_a_stage_names_all_its_courses_and_a_round_itself(kwcc) -> None:  # noqa: ANN001
+    stage = RunRequest(season_file=str(KWCC_FILE), mode="round", round="3")
+    assert stage.round_ids(kwcc) == [r.id for r in kwcc.rounds if r.stage == "3"] == ["3.1", "3.2"]
+    assert RunRequest(season_file=str(KWCC_FILE), mode="round", round="3.2").round_ids(kwcc) == ["3.2"]
 
 
 def test_environment_files_pick_the_workbook_and_refuse_secrets(tmp_path: Path) -> None:
-    assert run_settings("local").workbook == "xlsx"
-    with pytest.raises(EnvironmentFileError, match="has no Sheet id"):
-        run_settings("prod")
+    assert load_settings("local").workbook == "xlsx"
+    with pytest.raises(SettingsError, match="has no Sheet id"):
+        load_settings("prod")
     (tmp_path / "dev.toml").write_text('workbook = "sheets"\nzwiftpower_password = "hunter2"\n')
-    with pytest.raises(EnvironmentFileError, match=r"\['zwiftpower_password'\] are secrets"):
+    with pytest.raises(SettingsError, match=r"\['zwiftpower_password'\] are secrets"):
         environment_values("dev", tmp_path)
     (tmp_path / "prod.toml").write_text('workbook = "sheets"\nsheet_id = ""\nshet_id = "typo"\n')
-    with pytest.raises(EnvironmentFileError, match=r"unknown settings \['shet_id'\]"):
+    with pytest.raises(SettingsError, match=r"unknown settings \['shet_id'\]"):
         environment_values("prod", tmp_path)
 
 
 def test_the_sheet_id_of_a_sheet_target_may_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TDZ_SHEET_ID", "https://docs.google.com/spreadsheets/d/1AbC-dev/edit#gid=0")
-    settings = run_settings("dev")
+    settings = load_settings("dev")
     assert (settings.workbook, settings.sheet_id) == ("sheets", "1AbC-dev")
 
 

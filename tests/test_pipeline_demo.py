@@ -1,24 +1,20 @@
-"""The rescore-season flow end to end on the demo archive, as `tdz demo` runs it: real parser, scoring and xlsx
-workbook under Prefect."""
+"""The pipeline's rescore end to end on the demo archive, as `tdz demo` runs it: real parser, scoring and xlsx
+workbook, in-process."""
 
 from __future__ import annotations
 
-import asyncio
 import shutil
 from pathlib import Path
 
 import openpyxl
 import pytest
 
-from flows.params import RunParameters
-from flows.rescore_season import rescore_season
 from tdz.demo import ensure_demo
+from tdz.pipeline import RunRequest, rescore_season
 from tdz.publish.tables import ORGANISER_TABS, output_tables_for
 from tdz.publish.workbook.xlsx import XlsxWorkbook
 from tdz.season import Season
 from tests.conftest import CTT_FILE, KWCC_FILE
-
-pytestmark = pytest.mark.usefixtures("prefect_harness")
 
 
 @pytest.fixture()
@@ -37,7 +33,7 @@ def _workspace_settings(workspace: Path, monkeypatch: pytest.MonkeyPatch) -> Non
 
 
 def run(workspace: Path, season_file: Path):
-    return asyncio.run(rescore_season(run=RunParameters(season_file=str(season_file), target="local")))
+    return rescore_season(RunRequest(season_file=str(season_file), target="local")).summary
 
 
 def all_tabs(path: Path) -> dict[str, list[list[object]]]:

@@ -1,0 +1,3 @@
+from tdz.cli import main
+
+main()

@@ -1,0 +1,111 @@
+"""The pipeline's update and rescore runs, in-process, against the fake ZwiftPower, Zwift and Sheets servers: what
+a club's hourly run does, what it asks the outside for, and how it fails when it cannot do its job."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tdz.demo import ensure_demo
+from tdz.errors import NothingFetched
+from tdz.ingest.sources import ZwiftPowerLoginError
+from tdz.pipeline import RunRequest, RunResult, rescore_season, update_season
+from tdz.publish.tables import ORGANISER_TABS
+from tdz.publish.workbook.sheets import SheetsWorkbook
+from tdz.settings import load_settings
+from tests.club import ClubServers, tab
+from tests.conftest import KWCC_FILE
+from tests.fakes.sheets_api import FakeSheetsAPI
+
+
+def update(**request: object) -> RunResult:
+    return asyncio.run(update_season(RunRequest(season_file=str(KWCC_FILE), **request)))  # type: ignore[arg-type]
+
+
+def test_an_update_discovers_fetches_scores_publishes_then_asks_for_nothing(club: ClubServers, tmp_path: Path) -> None:
+    workbook = tmp_path / "out" / "kwcc-tdz-2026.xlsx"
+    first = update()
+    assert club.zwiftpower.counts()["results_view"] == 2 and club.zwiftpower.logins() == 1
+    assert first.counts.result_fetches == club.result_fetches() and first.counts.logins == 1
+    assert [(e["event_id"], e["round"], e["status"]) for e in tab(workbook, "Events")] == [
+        ("6001", "1", "confirmed"), ("6101", "2", "suggested")]
+    assert {(e["round_id"], e["event_id"]) for e in tab(workbook, "efforts")} == {("1", 6001), ("2", 6101)}
+    overall = [g for g in tab(workbook, "gc") if g["classification"] == "overall" and g["place"] is not None]
+    assert {g["rider_id"] for g in overall} == {2000, 2001, 2002}
+    assert first.changes.first_run and first.changes.new_efforts == 6 and "gc" in first.counts.tabs_written
+    assert first.links == {"workbook": workbook.resolve().as_uri()}
+    assert "| 6101 | 2 | discovery score" in first.markdown()
+
+    club.zwiftpower.reset_log()
+    again = update()
+    assert club.result_fetches() == 0 and club.zwiftpower.logins() == 0
+    assert club.zwiftpower.counts()["event_list"] == 1  # the one request of an hourly run with nothing new
+    assert len(tab(workbook, "Events")) == 2
+    assert again.counts.tabs_written == [] and again.changes.new_efforts == 0 and again.skipped == ""
+
+
+def test_zwiftpower_down_fails_the_run_in_one_line_and_keeps_the_standings(club: ClubServers, tmp_path: Path) -> None:
+    workbook = tmp_path / "out" / "kwcc-tdz-2026.xlsx"
+    update()
+    published = tab(workbook, "gc")
+    for endpoint in ("event_list", "results_view", "event_results_api3"):
+        club.zwiftpower.add_faults(endpoint, *["500"] * 10)
+    with pytest.raises(NothingFetched) as failed:
+        update(mode="event", event_id=6001)
+    assert len(str(failed.value).splitlines()) == 1
+    assert str(failed.value).startswith("kwcc-tdz-2026: nothing fetched: 1 request(s) to ZwiftPower failed")
+    assert "event 6001: HTTP 500" in str(failed.value) and "check TDZ_ZWIFTPOWER_URL" in str(failed.value)
+    with pytest.raises(NothingFetched, match="recent-results list: .*HTTP 500"):
+        update()
+    assert tab(workbook, "gc") == published
+
+
+def test_a_refused_login_fails_before_any_result_is_asked_for(club: ClubServers, monkeypatch: pytest.MonkeyPatch,
+                                                              tmp_path: Path) -> None:
+    monkeypatch.setenv("TDZ_ZWIFTPOWER_PASSWORD", "not-the-password")
+    with pytest.raises(ZwiftPowerLoginError, match="Invalid username or password"):
+        update()
+    assert club.result_fetches() == 0 and not (tmp_path / "archive" / "kwcc-tdz-2026" / "manifest.json").exists()
+
+
+def test_a_dry_run_scores_and_reports_but_writes_nothing(club: ClubServers, tmp_path: Path) -> None:
+    workbook = tmp_path / "out" / "kwcc-tdz-2026.xlsx"
+    before = workbook.read_bytes()
+    result = update(dry_run=True)
+    assert result.skipped == "dry run" and result.summary.efforts == 6 and result.counts.tabs_written == []
+    assert workbook.read_bytes() == before and not (tmp_path / "out" / "kwcc-tdz-2026.last-run.json").exists()
+
+
+def test_a_rescore_to_a_sheet_reads_once_writes_once_then_not_at_all(
+    demo_archive_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kwcc
+) -> None:
+    with FakeSheetsAPI() as api:
+        key = api.new_key("tdz@club.iam.gserviceaccount.com")
+        api.create_spreadsheet("1KwccSheet", editors=("tdz@club.iam.gserviceaccount.com",))
+        shutil.copytree(demo_archive_dir, tmp_path / "archive")
+        env = {"WORKBOOK": "sheets", "SHEET_ID": "1KwccSheet", "SHEETS_API_URL": api.url,
+               "GOOGLE_SERVICE_ACCOUNT_JSON": json.dumps(key), "ARCHIVE_DIR": tmp_path / "archive",
+               "OUT_DIR": tmp_path / "out"}
+        for name, value in env.items():
+            monkeypatch.setenv(f"TDZ_{name}", str(value))
+        seed = ensure_demo(kwcc, tmp_path / "archive").organiser_seed
+        SheetsWorkbook(load_settings()).ensure_organiser_tabs(list(ORGANISER_TABS.values()), seed)
+        api.clear_log()
+
+        first = rescore_season(RunRequest(season_file=str(KWCC_FILE)))
+        writes = api.calls("batchUpdate", "values.batchUpdate", "values.update")
+        assert len(api.calls("get")) <= 1 and len(api.calls("values.batchGet")) == 1 and 1 <= len(writes) <= 3
+        assert (first.counts.sheet_reads, first.counts.sheet_writes) == (
+            len(api.calls("get", "values.batchGet")), len(writes))
+        gc = api.values("1KwccSheet", "gc")
+        assert gc[0][:3] == ["season_id", "classification", "place"] and len(gc) > 100
+        assert first.links["looker"].startswith("https://lookerstudio.google.com/reporting/create?")
+
+        api.clear_log()
+        again = rescore_season(RunRequest(season_file=str(KWCC_FILE)))
+        assert api.calls("batchUpdate", "values.batchUpdate", "values.update") == []
+        assert (again.counts.sheet_reads, again.counts.sheet_writes) == (2, 0)
