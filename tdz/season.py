@@ -19,6 +19,7 @@ from pydantic import (
 )
 
 from tdz.errors import TdzError
+from tdz.routes import find_route
 
 Terrain = Literal["flat", "rolling", "mountain"]
 Pen = Literal["A", "B", "C", "D", "E"]
@@ -52,11 +53,16 @@ class Round(_Strict):
     name: str = ""
     opens: AwareDatetime
     closes: AwareDatetime = Field(description="End of the window, exclusive.")
-    route: str
+    route: str = Field(description="Zwift route name as in the bundled route table (tdz/data/zwift-routes.json).")
+    route_id: int | None = Field(None, gt=0, description="Zwift route id; from the route table when not given.")
+    laps: int | None = Field(None, ge=1, description="Laps a pen must ride to ride this course (None: any).")
     terrain: Terrain | None = None
     segment: Segment | None = None
-    pen: Pen | None = Field(None, description="Only results from this pen count (None: every pen).")
-    distance_km: float | None = None
+    pen: Pen | None = Field(None, description="Fallback when an event's Zwift details do not say which route each "
+                                             "pen rode: only this pen counts (None: every pen).")
+    distance_km: float | None = Field(None, gt=0, description="Course distance; a pen whose distance differs by "
+                                                              "more than the season's distance_tolerance rode "
+                                                              "another course.")
     elevation_m: float | None = None
     race_policy: Literal["count", "penalty", "exclude"] = "count"
     race_penalty_seconds: float = Field(0, ge=0)
@@ -69,6 +75,8 @@ class Round(_Strict):
             raise ValueError(f"closes ({self.closes}) must be after opens ({self.opens})")
         if not self.stage:
             object.__setattr__(self, "stage", self.id)
+        if self.route_id is None:
+            object.__setattr__(self, "route_id", find_route(self.route).id)
         return self
 
 
@@ -125,10 +133,15 @@ class StartPenalty(_Strict):
         return WEEKDAYS.index(self.weekday)
 
 
+RaceSignal = Literal["event_type", "name"]
+
+
 class TimeScoring(_Strict):
     """Stage times with penalties, handicap once on GC (the KWCC way)."""
 
     kind: Literal["time"]
+    race_signals: tuple[RaceSignal, ...] = Field(
+        ("event_type", "name"), description="What makes an event a race: Zwift's eventType RACE, the name pattern.")
     race_pattern: str = r"\brace\b"
     start_penalty: StartPenalty | None = None
     handicaps: dict[str, float] = Field(default_factory=dict, description="Rider group → seconds added to GC.")
@@ -176,6 +189,8 @@ class SeasonInfo(_Strict):
         "time", description="`time` = the rider's own time (time[0]); `time_gun` = from the gun."
     )
     makeup: Window | None = Field(None, description="A week after the last stage when any stage may be ridden.")
+    distance_tolerance: float = Field(
+        0.1, ge=0, le=1, description="How far a pen's distance may differ from a course's distance_km (a share).")
 
 
 class Season(_Strict):
@@ -268,8 +283,12 @@ def load_season(path: str | Path) -> Season:
     try:
         return Season.model_validate(data)
     except ValidationError as exc:
+        errors = exc.errors(include_url=False)
+        # A list whose items all failed also fails its length check: the items' own faults say it all.
+        item_faults = {tuple(err["loc"][:-1]) for err in errors if len(err["loc"]) > 1}
         lines = [
             f"{path}: key {_key(err['loc'], data)}: {err['msg'].removeprefix('Value error, ')}"
-            for err in exc.errors(include_url=False)
+            for err in errors if not (err["type"] == "too_short" and tuple(err["loc"]) in {
+                loc[:len(err["loc"])] for loc in item_faults})
         ]
         raise SeasonFileError("\n".join(lines)) from None

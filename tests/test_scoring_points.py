@@ -39,6 +39,7 @@ id = "1"
 opens = 2025-11-10T00:00:00Z
 closes = 2025-11-17T00:00:00Z
 route = "Flat X"
+route_id = 3368626651  # a route newer than the table: given by id
 terrain = "flat"
 segment = { id = "35", name = "Sprint X" }
 
@@ -47,6 +48,7 @@ id = "2"
 opens = 2025-11-17T00:00:00Z
 closes = 2025-11-24T00:00:00Z
 route = "Flat X"
+route_id = 3368626651  # a route newer than the table: given by id
 terrain = "flat"
 segment = { id = "35", name = "Sprint X" }
 
@@ -55,6 +57,7 @@ id = "3"
 opens = 2025-11-24T00:00:00Z
 closes = 2025-12-01T00:00:00Z
 route = "Mountain Y"
+route_id = 3368626651  # a route newer than the table: given by id
 terrain = "mountain"
 segment = { id = "20", name = "KOM Y" }
 """

@@ -31,6 +31,7 @@ id = "1"
 opens = 2025-11-10T00:00:00Z
 closes = 2025-11-17T00:00:00Z
 route = "Route One"
+route_id = 3368626651  # a route newer than the table: given by id
 terrain = "flat"
 
 [[rounds]]
@@ -38,6 +39,7 @@ id = "2"
 opens = 2025-11-17T00:00:00Z
 closes = 2025-11-24T00:00:00Z
 route = "Route Two"
+route_id = 3368626651  # a route newer than the table: given by id
 terrain = "flat"
 """
 P, Q, S, T = 1, 2, 3, 4
