@@ -56,8 +56,11 @@ def _events(season: Season, n_efforts: int, rng: np.random.Generator) -> tuple[p
         "event_name": names,
         "event_start": pd.DatetimeIndex(starts).tz_convert("UTC"),
         "route_id": pd.array(np.arange(total) // per_round + 1000, dtype="Int64"),
+        "event_type": "TIME_TRIAL",
         "distance_m": 20000.0,
         "pens": "A,B,C,D,E",
+        "has_details": True,
+        "has_dq_list": True,
     })
     return events.astype(EVENT_DTYPES), open_events
 

@@ -27,6 +27,7 @@ USER, PASSWORD = "organiser@kwcc.example", "Tour-de-Zwift-pa55!"
 HOOK_TOKEN = "T0KWCC/B0ALERTS/hook-secret-7f3a9c"
 RESULT_ENDPOINTS = ("results_view", "event_results_api3", "results_zwift", "event_sprints")
 STARTS = {6001: datetime(2026, 1, 6, 17, tzinfo=timezone.utc), 6101: datetime(2026, 1, 13, 18, tzinfo=timezone.utc)}
+COURSE_ROUTES = {6001: 4258943387, 6101: 1793712753}  # Zwift route ids of Turf N Surf and Hell of the North
 RIDERS = [["2000", "Ann", "A1", "", "", ""], ["2001", "Bob", "B2", "", "", ""], ["2002", "Cy", "B4", "", "", ""]]
 
 
@@ -89,7 +90,8 @@ def start_club_servers() -> ClubServers:
         rows = [view_row(zid, 2000 + i, RIDERS[i][1], i + 1, "C", 2400 + 9 * i + zid % 7) for i in range(3)]
         zp.results[zid], zp.slim[zid] = rows, [zwift_row(r) for r in rows]
         zp.sprints[zid] = [sprint_row(r, {"35": 60.0 + i}) for i, r in enumerate(rows)]
-        api.events[zid] = zwift_event(zid, f"Tour de Zwift Stage {1 if zid == 6001 else 2}", start)
+        api.events[zid] = zwift_event(zid, f"Tour de Zwift Stage {1 if zid == 6001 else 2}", start,
+                                      route_id=COURSE_ROUTES[zid])
     zp.event_list = [list_row(6001, "Tour de Zwift Stage 1: Turf N Surf", STARTS[6001]),
                      list_row(6101, "Tour de Zwift Stage 2: Hell of the North", STARTS[6101]),
                      list_row(6102, "Sunday social ride", STARTS[6101])]

@@ -186,22 +186,30 @@ def test_event_starts_are_inside_their_window(generated: dict[str, Generated]) -
 def test_kwcc_events_have_the_stage_shape(generated: dict[str, Generated]) -> None:
     g = generated[KWCC]
     names = [p["zwift_event"]["name"] for p in g.events.values()]
-    assert "Tour de Zwift 2026 | Stage 1 - Race" in names and "Tour de Zwift 2026 | Stage 2 - Race" in names
+    assert "Tour de Zwift 2026 | Stage 1 - Race" in names and "Tour de Zwift 2026 | Stage 2 - Crit City" in names
     assert "Tour de Zwift 2026 | Stage 2 - Group Ride" in names
     monday = {(s.hour, s.minute) for s in g.starts().values() if s.weekday() == 0}
     assert {(17, 0), (18, 0)} <= monday
     assert sum("Make-up" in n for n in names) == 2
+    course = {r.id: r.route_id for r in g.season.rounds}
     for p in g.events.values():
-        assert [s["subgroupLabel"] for s in p["zwift_event"]["eventSubgroups"]] == list("ABCDE")
+        event = p["zwift_event"]
+        assert [s["subgroupLabel"] for s in event["eventSubgroups"]] == list("ABCDE")
+        routes = {s["subgroupLabel"]: s["routeId"] for s in event["eventSubgroups"]}
+        if event["eventType"] == "RACE":  # pens are grades on the stage's one course
+            assert set(routes.values()) == {course[event["name"].split("Stage ")[1][0]]}
+        else:  # a group ride: each pen its own route option
+            assert len(set(routes.values())) >= 2
     stage3 = [p for p in g.events.values() if "Stage 3" in p["zwift_event"]["name"]]
-    route = {s["subgroupLabel"]: s["distanceInMeters"] for s in stage3[0]["zwift_event"]["eventSubgroups"]}
-    assert route["B"] == 31200 and route["C"] == 22100
+    route = {s["subgroupLabel"]: s["routeId"] for s in stage3[0]["zwift_event"]["eventSubgroups"]}
+    assert route["B"] == course["3.1"] and route["C"] == course["3.2"]
 
 
 def registered_results(g: Generated) -> tuple[dict[str, list[str]], dict[str, set[str]], int]:
-    """Registered riders, the stage courses each rode in the counting pen, and efforts in other pens."""
+    """Registered riders, the stage courses each rode (their pen rode the course's route), and efforts whose pen
+    rode another route."""
     riders = {row[0]: row for row in g.demo.organiser_seed[RIDERS_TAB.name][1:]}
-    pen_of = {r.id: r.pen for r in g.season.rounds}
+    route_of = {r.id: r.route_id for r in g.season.rounds}
     courses_of = defaultdict(list)
     for r in g.season.rounds:
         courses_of[r.stage].append(r.id)
@@ -210,8 +218,10 @@ def registered_results(g: Generated) -> tuple[dict[str, list[str]], dict[str, se
     for eid, row in rows(g, "results_view"):
         if str(row["zwid"]) not in riders or not row["time"][0]:
             continue
-        stage = re.search(r"Stage (\d+)", g.events[eid]["zwift_event"]["name"]).group(1)  # type: ignore[union-attr]
-        counting = [c for c in courses_of[stage] if pen_of[c] == row["category"]]
+        event = g.events[eid]["zwift_event"]
+        stage = re.search(r"Stage (\d+)", event["name"]).group(1)  # type: ignore[union-attr]
+        pen_route = {s["subgroupLabel"]: s["routeId"] for s in event["eventSubgroups"]}[row["category"]]
+        counting = [c for c in courses_of[stage] if route_of[c] == pen_route]
         done[str(row["zwid"])].update(counting)
         other_pen += not counting
     return riders, done, other_pen

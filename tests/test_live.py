@@ -69,5 +69,5 @@ def test_real_zwift_event_details_parse(tmp_path: Path) -> None:
         finally:
             await client.aclose()
 
-    row, problems = parse_zwift_event(asyncio.run(fetch()), int(EVENT))
+    row, _, problems = parse_zwift_event(asyncio.run(fetch()), int(EVENT))
     assert row is not None and row["event_start"] is not None and not problems

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from tdz.ingest.archive import Archive, ArchiveRefused, check_payload
 from tdz.ingest.parse import (
+    SUBGROUP_DTYPES,
     EFFORT_DTYPES,
     EVENT_DTYPES,
     SEGMENT_DTYPES,
@@ -264,12 +265,15 @@ def test_any_rows_give_a_typed_frame_and_an_account_of_every_skipped_row(rows: l
     )
 )
 def test_any_zwift_event_gives_a_row_that_fits_the_event_schema(document: dict[str, object]) -> None:
-    record, problems = parse_zwift_event(json.dumps(document).encode(), event_id=EVENT)
+    record, pens, problems = parse_zwift_event(json.dumps(document).encode(), event_id=EVENT)
     if record is None:
-        assert len(problems) == 1
+        assert len(problems) == 1 and pens == []
         return
+    record = record | {"has_dq_list": True}
     frame = pd.DataFrame({k: pd.Series([record[k]], dtype=t) for k, t in EVENT_DTYPES.items()})
     assert dtypes(frame) == EVENT_DTYPES
+    subgroups = pd.DataFrame({k: pd.Series([p[k] for p in pens], dtype=t) for k, t in SUBGROUP_DTYPES.items()})
+    assert dtypes(subgroups) == SUBGROUP_DTYPES
 
 
 def test_a_big_event_parses_whole() -> None:
@@ -356,19 +360,33 @@ ZWIFT_EVENT = (
 )
 
 
-def test_zwift_event_payload_gives_one_event_row() -> None:
-    record, problems = parse_zwift_event(ZWIFT_EVENT)
+def test_zwift_event_payload_gives_one_event_row_and_a_row_per_pen() -> None:
+    record, pens, problems = parse_zwift_event(ZWIFT_EVENT)
     assert problems == [] and record is not None
     assert record["event_id"] == EVENT
     assert record["event_name"] == "KWCC Tour de Zwift & Friends - Stage 1"
     assert record["event_start"] == pd.Timestamp("2026-01-05 17:00", tz="UTC")
     assert record["route_id"] == 3368626651 and record["route_id"] > 2**31
-    assert record["distance_m"] == 28300.5
+    assert record["distance_m"] == 28300.5 and record["event_type"] == "RACE"
     assert record["pens"] == "A,B"
+    # a pen without its own routeId rode the event's; no laps or distance given stays empty
+    assert [(p["pen"], p["route_id"], p["laps"], p["distance_m"]) for p in pens] == [
+        ("B", 3368626651, None, None), ("A", 3368626651, None, None), ("B", 3368626651, None, None)]
+
+
+def test_each_pen_keeps_its_own_route_laps_and_distance() -> None:
+    body = json.dumps({"id": EVENT, "routeId": 4258943387, "eventType": "GROUP_RIDE", "eventSubgroups": [
+        {"subgroupLabel": "A", "routeId": 1788218813, "laps": 2, "distanceInMeters": 62400},
+        {"subgroupLabel": "c", "routeId": "377566656", "laps": 0, "distanceInMeters": 0},
+        {"subgroupLabel": "", "routeId": 1}]}).encode()
+    _, pens, problems = parse_zwift_event(body, event_id=EVENT)
+    assert [(p["pen"], p["route_id"], p["laps"], p["distance_m"]) for p in pens] == [
+        ("A", 1788218813, 2, 62400.0), ("C", 377566656, None, None)]
+    assert [p.column for p in problems] == ["eventSubgroups[2]"]
 
 
 def test_zwift_event_bad_fields_are_left_empty_and_reported() -> None:
-    record, problems = parse_zwift_event(
+    record, _, problems = parse_zwift_event(
         b'{"id":"5188741","eventStart":"next monday","routeId":"abc","distanceInMeters":0}', event_id=EVENT
     )
     assert record is not None and record["event_id"] == EVENT
@@ -379,8 +397,8 @@ def test_zwift_event_bad_fields_are_left_empty_and_reported() -> None:
 
 @pytest.mark.parametrize("body", [b'{"name":"no id"}', b"[1]", b"<html></html>"])
 def test_zwift_event_without_usable_id_is_one_problem(body: bytes) -> None:
-    record, problems = parse_zwift_event(body, event_id=EVENT)
-    assert record is None and len(problems) == 1 and problems[0].event_id == EVENT
+    record, pens, problems = parse_zwift_event(body, event_id=EVENT)
+    assert record is None and pens == [] and len(problems) == 1 and problems[0].event_id == EVENT
 
 
 # --- parse_archive over real files -----------------------------------------------------------------------------
@@ -422,7 +440,22 @@ def test_parse_archive_reads_every_event_and_adds_dq_riders(tmp_path: Path) -> N
     assert parsed.events["event_id"].tolist() == [5100000, EVENT, 5300000]
     assert parsed.events["event_name"].isna().tolist() == [True, False, False]
     assert parsed.events["route_id"].iloc[1] == 3368626651
-    assert [(p.event_id, p.row, p.column) for p in parsed.problems] == [(EVENT, 5, "zwid")]
+    assert parsed.events[["has_details", "has_dq_list"]].values.tolist() == [[False, False], [True, True],
+                                                                              [True, False]]
+    assert [(p.event_id, p.row, p.column) for p in parsed.problems] == [(5100000, None, "results_zwift"),
+                                                                       (EVENT, 5, "zwid")]
+
+
+def test_no_zwift_json_is_reported_with_the_riders_only_sprints_know(tmp_path: Path) -> None:
+    archive = Archive(tmp_path, "kwcc-tdz-2026")
+    store(archive, EVENT, results_view=payload(ROW_ONE), zwift_event=ZWIFT_EVENT,
+          event_sprints=payload('{"zwid":1000001,"msec":{"35":671.562}}', '{"zwid":1000009,"msec":{"35":650.0}}'))
+    parsed = parse_archive(archive)
+    assert [(p.event_id, p.column, p.value) for p in parsed.problems] == [
+        (EVENT, "results_zwift", ""), (EVENT, "zwid", "1000009")]
+    assert "DQs and upgrades of this event could not be read" in parsed.problems[0].why
+    assert "missing from the results: disqualified upstream?" in parsed.problems[1].why
+    assert parsed.events["has_dq_list"].tolist() == [False]
 
 
 def test_an_unreadable_payload_is_one_problem_and_other_events_are_kept(tmp_path: Path) -> None:
@@ -436,8 +469,10 @@ def test_an_unreadable_payload_is_one_problem_and_other_events_are_kept(tmp_path
 
     assert parsed.efforts[["event_id", "rider_id"]].values.tolist() == [[2, 1000003]]
     assert len(parsed.segments) == 0 and dtypes(parsed.segments) == SEGMENT_DTYPES
-    assert [(p.event_id, p.source) for p in parsed.problems] == [(1, "zwiftpower"), (2, "zwiftpower")]
-    assert "results_view" in parsed.problems[0].why and "event_sprints" in parsed.problems[1].why
+    assert [(p.event_id, p.source, p.column) for p in parsed.problems] == [
+        (1, "zwiftpower", ""), (1, "zwiftpower", "results_zwift"), (2, "zwiftpower", ""),
+        (2, "zwiftpower", "results_zwift")]
+    assert "results_view" in parsed.problems[0].why and "event_sprints" in parsed.problems[2].why
 
 
 def test_an_empty_archive_gives_empty_typed_frames(tmp_path: Path) -> None:

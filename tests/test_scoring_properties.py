@@ -28,7 +28,7 @@ SEASON = Season.model_validate({
     },
     "rounds": [
         {"id": str(i + 1), "opens": datetime(2025, 11, 3, tzinfo=UTC) + timedelta(weeks=i),
-         "closes": datetime(2025, 11, 10, tzinfo=UTC) + timedelta(weeks=i), "route": route, "terrain": terrain,
+         "closes": datetime(2025, 11, 10, tzinfo=UTC) + timedelta(weeks=i), "route": route, "route_id": 1000 + ord(route), "terrain": terrain,
          "segment": {"id": seg, "name": f"Segment {seg}"}}
         for i, (route, terrain, seg) in enumerate(
             [("X", "flat", "1"), ("Y", "rolling", "2"), ("X", "flat", "1"), ("Z", "mountain", "3")])
@@ -74,7 +74,8 @@ def parsed(rides: list[Ride]) -> ParsedArchive:
         [(r.event_id, r.rider_id, SEASON.round(r.round_id).segment.id, r.segment) for r in rides
          if r.segment is not None], columns=list(SEGMENT_DTYPES)).astype(SEGMENT_DTYPES)
     events = pd.DataFrame(
-        [(event_of(i, s)[0], f"Round {i + 1}", event_of(i, s)[1], None, None, "A")
+        [{"event_id": event_of(i, s)[0], "event_name": f"Round {i + 1}", "event_start": event_of(i, s)[1],
+          "event_type": "TIME_TRIAL", "pens": "A", "has_details": True, "has_dq_list": True}
          for i in range(len(SEASON.rounds)) for s in range(EVENTS_PER_ROUND)], columns=list(EVENT_DTYPES))
     events["event_start"] = pd.to_datetime(events["event_start"], utc=True)
     return ParsedArchive(efforts=efforts, segments=segments, events=events.astype(EVENT_DTYPES))

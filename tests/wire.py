@@ -11,7 +11,7 @@ import pandas as pd
 from tdz.ingest.archive import Archive
 from tests.fakes.zwift_server import zwift_event
 from tests.fakes.zwiftpower_server import sprint_row as fake_sprint_row
-from tests.fakes.zwiftpower_server import view_row
+from tests.fakes.zwiftpower_server import view_row, zwift_row
 
 
 def result_row(
@@ -29,16 +29,23 @@ def sprint_row(zwid: int, segments: dict[str, float]) -> dict:
 
 def store_event(
     archive_dir: Path, season_id: str, event_id: int, name: str, start: datetime, rows: list[dict],
-    sprints: list[dict] | None = None,
+    sprints: list[dict] | None = None, *, route_id: int = 3_368_626_651, event_type: str = "GROUP_RIDE",
+    pen_routes: dict[str, tuple[int, int, float]] | None = None, details: bool = True, dq_list: bool = True,
 ) -> None:
-    """Archive one event as the fetcher would: results view, sprints and Zwift event details."""
+    """Archive one event as the fetcher would: results view, slim results, sprints and Zwift event details (every
+    pen riding `route_id` unless `pen_routes` gives it its own (routeId, laps, distanceInMeters)). `details` /
+    `dq_list` False leave out the Zwift event payload / the slim `_zwift.json`, as when those were not to be had."""
     for row in rows:
         row["zid"] = str(event_id)
     payloads = {
         "results_view": json.dumps({"data": rows}).encode(),
         "event_sprints": json.dumps({"data": sprints or []}).encode(),
-        "zwift_event": json.dumps(zwift_event(event_id, name, start, pens="ABCDE")).encode(),
     }
+    if dq_list:
+        payloads["results_zwift"] = json.dumps({"data": [zwift_row(row) for row in rows]}).encode()
+    if details:
+        payloads["zwift_event"] = json.dumps(zwift_event(event_id, name, start, route_id=route_id, pens="ABCDE",
+                                                         event_type=event_type, pen_routes=pen_routes)).encode()
     Archive(archive_dir, season_id).store_event(event_id, payloads, fetched_at=start + timedelta(days=1))
 
 

@@ -17,8 +17,11 @@ Wire-format quirks sprinkled in on purpose, each at least once, so the parser me
 - a rider with no segment time (no key in `msec`); a DNF row (`time` `[0, 0]`, `time_gun` 0);
 - `weight` and `height` `[0, 0]`; `age` "-" and ""; an extra `notes` key on some rows;
 - one rider whose `zwid` is a string in `results_view`; `routeId` values above 2**31;
-- (time seasons) race-named events (stages 1 and 2), Monday 17:00 and 18:00 UTC starts, guests and riders with
-  no group in the Rider registry seed, efforts in pens that do not count, riders missing stages, make-up week events.
+- (time seasons) races in stages 1 and 2 whose pens are grades on one course, Zwift-typed RACE but only stage 1's
+  named so; group rides whose pens ride their own route options (a course's pen its route, the others a longer or
+  shorter route of the same world, stage 3's two courses in one set of events); Monday 17:00 and 18:00 UTC
+  starts, guests and riders with no group in the Rider registry seed, efforts in pens that rode another route,
+  riders missing stages, make-up week events.
 """
 
 from __future__ import annotations
@@ -41,6 +44,7 @@ from tdz.publish.tables import (
     RIDERS_TAB,
 )
 from tdz.publish.workbook import Grid
+from tdz.routes import ZwiftRoute, route_table
 from tdz.season import Round, Season, TimeScoring
 
 POINTS_RIDERS, CLUB_RIDERS, OTHER_RIDERS = 300, 150, 100
@@ -59,12 +63,10 @@ _TEAMS: tuple[Team, ...] = (
     ("2741", "CTT Racing &#11088;&#65039;", "CTT"), ("1187", "Riders &amp; Friends", "R&amp;F"),
     ("3302", "DIRT", "DIRT"), ("912", "Team Rh&ocirc;ne", "TRH"), ("5120", "Zwift Academy Alumni", "ZAA"))
 _CLUB_TEAM: Team = ("4821", "Kingston Wheelers &#11088;&#65039;", "KWCC")
-# route: (Zwift routeId, distance m, minutes for a 3.2 W/kg rider); ids are made up, several above 2**31
-_ROUTES = {
-    "Tempus Fugit": (2875658892, 17300, 27.0), "Triple Twist": (1917017591, 24900, 40.0),
-    "The Fan Flats": (3621162212, 13200, 20.5), "2018 UCI Worlds Short Lap": (3368626651, 23800, 37.0),
-    "London Classique": (1664135212, 16200, 25.0), "Neokyo All Nighter": (4163215441, 19200, 31.0),
-    "Tick Tock": (2405236441, 19000, 29.0), "Everything Bagel": (3907478001, 21500, 37.0),
+# route: minutes for a 3.2 W/kg rider (route ids and distances come from the bundled route table)
+_MINUTES = {
+    "Tempus Fugit": 27.0, "Triple Twist": 40.0, "The Fan Flats": 20.5, "2018 Worlds Short Lap": 37.0,
+    "London Classique": 25.0, "Neokyo All-Nighter": 31.0, "Tick Tock": 29.0, "Everything Bagel": 37.0,
 }
 _SEGMENT_SECONDS = {"35": 150.0, "116": 290.0, "1": 75.0, "20": 780.0, "3": 28.0, "76": 140.0, "34": 150.0, "28": 600}
 _EXPONENT = {"flat": 0.45, "rolling": 0.55, "mountain": 0.7}  # how strongly W/kg drives time on the terrain
@@ -155,7 +157,7 @@ def _points_season(season: Season, rng: random.Random) -> tuple[list[Event], dic
     rounds: list[tuple[Round, list[Event], list[Event]]] = []  # round, open events, women-only events
     next_id = 5_110_000
     for i, rnd in enumerate(season.rounds):
-        route = _ROUTES.get(rnd.route, (3_000_000_000 + i, 20000, 30.0))
+        route = (rnd.route_id or 0, round(_course_km(rnd) * 1000))
         women_round = i % 3 == 1
         opens, closes = rnd.opens.astimezone(UTC), rnd.closes.astimezone(UTC)
         starts = _slots(rng, opens, closes, rng.choice((3, 4, 4, 4, 5)) + women_round, set())
@@ -165,7 +167,7 @@ def _points_season(season: Season, rng: random.Random) -> tuple[list[Event], dic
             next_id += rng.randrange(90, 400)
             kind = "Women's Time Trial" if start == women_at else "Time Trial"
             ev = Event(next_id, rnd.id, f"{title} Round {rnd.id} - {kind}", start, "TIME_TRIAL",
-                        {pen: route[:2] for pen in PENS})
+                        {pen: route for pen in PENS})
             (women if start == women_at else opened).append(ev)
             events.append(ev)
         rounds.append((rnd, opened, women))
@@ -194,7 +196,7 @@ def _points_season(season: Season, rng: random.Random) -> tuple[list[Event], dic
 def _tt_effort(rng: random.Random, rider: Rider, rnd: Round) -> Effort:
     """A time trial: time and segment time scale with the day's W/kg, more steeply the hillier the route."""
     wkg = _day_form(rng, rider)
-    minutes = _ROUTES.get(rnd.route, (0, 0, 30.0))[2] or 30.0
+    minutes = _MINUTES.get(rnd.route, 30.0)
     scale = (3.2 / wkg) ** _EXPONENT[rnd.terrain or "flat"]
     segments: dict[str, float] = {}
     if rnd.segment:
@@ -241,11 +243,16 @@ def _stage_events(season: Season, rng: random.Random) -> tuple[dict[str, list[Ev
         mondays = {opens, opens + timedelta(hours=1)}
         starts = sorted(mondays | set(_slots(rng, opens, closes, rng.randint(7, 10), set(mondays))))
         stage_events[stage] = []
+        # A race's pens are grades on one course; only stage 1's race says so in its name (Zwift's eventType
+        # says RACE for both).
+        race_routes = {pen: (courses[0].route_id or 0, round(_course_km(courses[0]) * 1000)) for pen in PENS}
         for k, start in enumerate(starts):
             next_id += rng.randrange(90, 400)
             race = number < 2 and k == 3
-            name = f"{title} | Stage {stage} - {'Race' if race else 'Group Ride'}"
-            stage_events[stage].append(Event(next_id, stage, name, start, "RACE" if race else "GROUP_RIDE", routes))
+            kind = ("Race" if number == 0 else "Crit City") if race else "Group Ride"
+            name = f"{title} | Stage {stage} - {kind}"
+            stage_events[stage].append(Event(next_id, stage, name, start, "RACE" if race else "GROUP_RIDE",
+                                             race_routes if race else routes))
         if stage in makeup_stages and season.season.makeup:
             after = timedelta(days=1 + 2 * makeup_stages.index(stage), hours=1.5)  # Tuesday, Thursday 18:30
             day = season.season.makeup.opens.astimezone(UTC) + after
@@ -298,17 +305,32 @@ def _plain_name(escaped: str) -> str:
     return html.unescape(re.sub(r"\s*(\[[^\]]*\]|&#128304;)", "", escaped))
 
 
+def _course_km(course: Round) -> float:
+    return course.distance_km or _route_of(course).distance_km
+
+
+def _route_of(course: Round) -> ZwiftRoute:
+    return route_table().get(course.route) or ZwiftRoute(course.route_id or 0, course.route, "", 20.0, 0, 0, 0)
+
+
 def _stage_routes(rng: random.Random, courses: list[Round]) -> dict[str, tuple[int, int]]:
-    """Route and distance per pen: a course's pen rides the course, other pens a longer or shorter option."""
+    """Route and distance per pen in a group ride: a course's pen rides the course, the other pens another route
+    option of the same world (a longer one for the stronger pens, a shorter one for the others)."""
     by_pen = {c.pen or "C": c for c in courses}
+    world = _route_of(courses[0]).world
+    options = sorted((r for r in route_table().values() if r.world == world and r.id not in {c.route_id for c in
+                      courses}), key=lambda r: r.distance_km)
+    longer = [r for r in options if r.distance_km > _course_km(courses[0])] or options
+    shorter = [r for r in options if r.distance_km < _course_km(courses[0])] or options
+    pick = {"up": rng.choice(longer), "down": rng.choice(shorter)}
     routes: dict[str, tuple[int, int]] = {}
-    route_ids: dict[str, int] = {}
     for pen in PENS:
+        if pen in by_pen:
+            routes[pen] = (by_pen[pen].route_id or 0, round(_course_km(by_pen[pen]) * 1000))
+            continue
         nearest = min(by_pen, key=lambda p: (abs(PENS.index(p) - PENS.index(pen)), p))
-        course = by_pen[nearest]
-        distance = (course.distance_km or 20.0) * 1000 * 1.15 ** (PENS.index(nearest) - PENS.index(pen))
-        routes[pen] = (route_ids.setdefault(course.route if pen == nearest else pen, rng.randrange(10**8, 4 * 10**9)),
-                       round(distance))
+        option = pick["up" if PENS.index(pen) < PENS.index(nearest) else "down"]
+        routes[pen] = (option.id, round(option.distance_km * 1000))
     return routes
 
 

@@ -58,9 +58,19 @@ EVENT_DTYPES: dict[str, str] = {
     "event_id": "int64",
     "event_name": "string",  # <NA> when the Zwift event payload is missing
     "event_start": "datetime64[ns, UTC]",  # NaT when unknown
+    "event_type": "string",  # Zwift's eventType: RACE, GROUP_RIDE, TIME_TRIAL…; <NA> when unknown
     "route_id": "Int64",  # Zwift routeId (often > 2**31)
     "distance_m": "float64",
     "pens": "string",  # subgroup labels joined, e.g. "A,B,C"
+    "has_details": "bool",  # the Zwift event payload is archived and usable
+    "has_dq_list": "bool",  # ZwiftPower's slim `_zwift.json` (which keeps DQs and upgrades) is archived
+}
+SUBGROUP_DTYPES: dict[str, str] = {
+    "event_id": "int64",
+    "pen": "string",  # subgroupLabel A..E
+    "route_id": "Int64",  # the pen's routeId, else the event's
+    "laps": "Int64",  # <NA> when not given or 0
+    "distance_m": "float64",  # NaN when not given or 0 (lap-based)
 }
 
 
@@ -75,6 +85,7 @@ class ParsedArchive:
     efforts: pd.DataFrame  # EFFORT_DTYPES: one row per result row (every pen, every status)
     segments: pd.DataFrame  # SEGMENT_DTYPES: one row per rider, event and segment with a time
     events: pd.DataFrame  # EVENT_DTYPES: one row per archived event
+    subgroups: pd.DataFrame = field(default_factory=lambda: empty_frame(SUBGROUP_DTYPES))  # one row per event pen
     problems: list[Problem] = field(default_factory=list)
 
 
@@ -268,10 +279,12 @@ def _event_start(value: object) -> pd.Timestamp | None:
 
 def parse_zwift_event(
     body: bytes | object, event_id: int | None = None
-) -> tuple[dict[str, object] | None, list[Problem]]:
-    """A Zwift public events API payload → one EVENT_DTYPES record, or None when it has no usable `id`.
+) -> tuple[dict[str, object] | None, list[dict[str, object]], list[Problem]]:
+    """A Zwift public events API payload → one EVENT_DTYPES record (None when it has no usable `id`) and one
+    SUBGROUP_DTYPES record per pen (`eventSubgroups`: the route, laps and distance that pen rode).
 
-    `event_id` (the archive's) only labels problems. A distance of 0 (lap-based events) is left empty.
+    `event_id` (the archive's) only labels problems. A distance of 0 (lap-based events) or 0 laps is left empty;
+    a pen without a `routeId` rode the event's.
     """
 
     def problem(column: str, value: object, why: str) -> Problem:
@@ -279,12 +292,12 @@ def parse_zwift_event(
 
     document, not_json = wire.loads(body)
     if not_json:
-        return None, [Problem(source="zwift", event_id=event_id, why=f"zwift_event: {not_json}")]
+        return None, [], [Problem(source="zwift", event_id=event_id, why=f"zwift_event: {not_json}")]
     if not isinstance(document, dict):
-        return None, [problem("", document, "zwift_event: expected an object")]
+        return None, [], [problem("", document, "zwift_event: expected an object")]
     found_id = wire.positive_id(document.get("id"))
     if found_id is None:
-        return None, [problem("id", document.get("id"), "zwift_event: no usable event id")]
+        return None, [], [problem("id", document.get("id"), "zwift_event: no usable event id")]
     problems: list[Problem] = []
     try:
         start = _event_start(document.get("eventStart"))
@@ -292,31 +305,44 @@ def parse_zwift_event(
         why = "zwift_event: not a date-time; left empty"
         problems.append(problem("eventStart", document.get("eventStart"), why))
         start = None
-    route_id = document.get("routeId")
-    route = wire.whole(route_id)
-    if route is None and route_id not in (None, ""):
-        problems.append(problem("routeId", route_id, "zwift_event: route id is not a whole number; left empty"))
-    try:
-        distance = wire.number(document.get("distanceInMeters"))
-    except wire.NotANumber:
-        why = "zwift_event: distance is not a number; left empty"
-        problems.append(problem("distanceInMeters", document.get("distanceInMeters"), why))
-        distance = None
+
+    def whole(fields: dict, key: str, where: str) -> int | None:
+        value = fields.get(key)
+        number = wire.whole(value)
+        if number is None and value not in (None, ""):
+            problems.append(problem(f"{where}{key}", value, f"zwift_event: {key} is not a whole number; left empty"))
+        return number or None
+
+    def metres(fields: dict, where: str) -> float | None:
+        try:
+            return wire.number(fields.get("distanceInMeters")) or None
+        except wire.NotANumber:
+            why = "zwift_event: distance is not a number; left empty"
+            problems.append(problem(f"{where}distanceInMeters", fields.get("distanceInMeters"), why))
+            return None
+
+    route = whole(document, "routeId", "")
     subgroups = document.get("eventSubgroups")
-    labels = {
-        label
-        for group in (subgroups if isinstance(subgroups, list) else [])
-        if isinstance(group, dict) and (label := wire.text(group.get("subgroupLabel")))
-    }
+    pens: list[dict[str, object]] = []
+    for index, group in enumerate(subgroups if isinstance(subgroups, list) else []):
+        label = wire.text(group.get("subgroupLabel")) if isinstance(group, dict) else None
+        if label is None:
+            problems.append(problem(f"eventSubgroups[{index}]", group, "zwift_event: pen without a label; skipped"))
+            continue
+        where = f"eventSubgroups[{index}]."
+        pens.append({"event_id": found_id, "pen": label.upper(), "route_id": whole(group, "routeId", where) or route,
+                     "laps": whole(group, "laps", where), "distance_m": metres(group, where)})
     record: dict[str, object] = {
         "event_id": found_id,
         "event_name": wire.text(document.get("name")),
         "event_start": start,
+        "event_type": (wire.text(document.get("eventType")) or "").upper() or None,
         "route_id": route,
-        "distance_m": distance,
-        "pens": ",".join(sorted(labels)) or None,
+        "distance_m": metres(document, ""),
+        "pens": ",".join(sorted({str(p["pen"]) for p in pens})) or None,
+        "has_details": True,
     }
-    return record, problems
+    return record, pens, problems
 
 
 def _read(archive: Archive, event_id: int, kind: PayloadKind, problems: list[Problem]) -> bytes | None:
@@ -339,17 +365,21 @@ def parse_archive(archive: Archive) -> ParsedArchive:
     efforts: _Records = []
     segments: _Records = []
     events: _Records = []
+    subgroups: _Records = []
     problems: list[Problem] = []
     for event_id in archive.event_ids():
         listed: set[object] = set()
+        has_view = has_dq_list = False
         body = _read(archive, event_id, "results_view", problems)
         if body is not None:
+            has_view = True
             view, found = _efforts(event_id, body, "results_view", dq_only=False)
             problems.extend(found)
             efforts.extend(view)
             listed = {r["rider_id"] for r in view}
         body = _read(archive, event_id, "results_zwift", problems)
         if body is not None:
+            has_dq_list = True
             dq, found = _efforts(event_id, body, "results_zwift", dq_only=True)
             problems.extend(found)
             efforts.extend(r for r in dq if r["rider_id"] not in listed)
@@ -358,23 +388,44 @@ def parse_archive(archive: Archive) -> ParsedArchive:
             sprints, found = _segments(event_id, body)
             problems.extend(found)
             segments.extend(sprints)
-        record = None
+            if has_view and not has_dq_list:
+                problems.extend(_missing_dq_list(event_id, listed, sprints))
+        elif has_view and not has_dq_list:
+            problems.extend(_missing_dq_list(event_id, listed, []))
+        record, pens = None, []
         body = _read(archive, event_id, "zwift_event", problems)
         if body is not None:
-            record, found = parse_zwift_event(body, event_id=event_id)
+            record, pens, found = parse_zwift_event(body, event_id=event_id)
             problems.extend(found)
         if record is not None and record["event_id"] != event_id:
             why = f"zwift_event: payload is for event {record['event_id']}; ignored"
             problems.append(wire.problem(event_id, None, "id", record["event_id"], why, source="zwift"))
-            record = None
-        events.append(record or dict.fromkeys(EVENT_DTYPES) | {"event_id": event_id})
+            record, pens = None, []
+        events.append((record or dict.fromkeys(EVENT_DTYPES) | {"event_id": event_id, "has_details": False})
+                      | {"has_dq_list": has_dq_list})
+        subgroups.extend(pens)
     efforts.sort(key=lambda r: (r["event_id"], r["row"]))  # stable: _view.json rows first on a tie
     return ParsedArchive(
         efforts=_frame(efforts, EFFORT_DTYPES),
         segments=_frame(segments, SEGMENT_DTYPES),
         events=_frame(events, EVENT_DTYPES),
+        subgroups=_frame(subgroups, SUBGROUP_DTYPES),
         problems=problems,
     )
+
+
+def _missing_dq_list(event_id: int, listed: set[object], sprints: _Records) -> list[Problem]:
+    """No `_zwift.json` for an event with results: its DQs and upgrades cannot be read. Riders with a segment time
+    but no result row are the trace a DQ leaves; they are named."""
+    problems = [Problem(source=wire.ZP, event_id=event_id, column="results_zwift",
+                        why="DQs and upgrades of this event could not be read (ZwiftPower has no _zwift.json for "
+                            "it); its round stays provisional and the next run asks again")]
+    missing = sorted({int(r["rider_id"]) for r in sprints} - {int(r) for r in listed})  # type: ignore[call-overload]
+    if missing:
+        problems.append(Problem(source=wire.ZP, event_id=event_id, column="zwid", value=", ".join(map(str, missing)),
+                                why="rider(s) with segment times but missing from the results: disqualified "
+                                    "upstream? check ZwiftPower and add a DQ row if so"))
+    return problems
 
 
 def parser_version() -> str:

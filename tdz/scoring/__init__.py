@@ -15,7 +15,7 @@ import pandas as pd
 from tdz.ingest.parse import ParsedArchive
 from tdz.problems import Problem
 from tdz.publish.tables import OUTPUT_TABLES, conform, output_tables_for
-from tdz.scoring.efforts import prepare_efforts, round_status
+from tdz.scoring.efforts import incomplete_rounds, prepare_efforts, round_status
 from tdz.scoring.organiser import Overrides
 from tdz.scoring.points import score_points
 from tdz.scoring.riders import rider_profiles
@@ -69,7 +69,7 @@ def score_season(
     real = efforts[efforts["source"].eq("zwiftpower")]
     as_of = real["event_start"].max() if len(real) else None
     as_of = None if pd.isna(as_of) else as_of
-    statuses = round_status(season, now)
+    statuses = round_status(season, now, incomplete_rounds(parsed, efforts))
     all_final = all(s == "final" for s in statuses.values())
 
     def finish(name: str, frame: pd.DataFrame, **columns: object) -> pd.DataFrame:

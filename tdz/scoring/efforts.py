@@ -14,6 +14,7 @@ import pandas as pd
 from tdz.events import listed_event_rounds
 from tdz.ingest.parse import ParsedArchive
 from tdz.problems import Problem
+from tdz.routes import route_names_by_id
 from tdz.scoring.organiser import Overrides
 from tdz.scoring.ranking import first_per_group, sort_key
 from tdz.season import Season, TimeScoring
@@ -37,6 +38,9 @@ def rounds_frame(season: Season) -> pd.DataFrame:
             "route": [r.route for r in season.rounds],
             "terrain": [r.terrain or "" for r in season.rounds],
             "round_pen": [r.pen or "" for r in season.rounds],
+            "course_route_id": pd.array([r.route_id for r in season.rounds], dtype="Int64"),
+            "course_laps": pd.array([r.laps for r in season.rounds], dtype="Int64"),
+            "course_distance_m": [r.distance_km * 1000 if r.distance_km else np.nan for r in season.rounds],
             "segment_id": [r.segment.id if r.segment else "" for r in season.rounds],
             "race_policy": [r.race_policy for r in season.rounds],
             "race_penalty_s": [float(r.race_penalty_seconds) for r in season.rounds],
@@ -46,10 +50,19 @@ def rounds_frame(season: Season) -> pd.DataFrame:
     )
 
 
-def round_status(season: Season, now: datetime) -> dict[str, str]:
-    """`final` once a round's window closed plus the season's settle time, else `provisional`."""
-    final = season.final_round_ids(now)
+def round_status(season: Season, now: datetime, incomplete: set[str] | None = None) -> dict[str, str]:
+    """`final` once a round's window closed plus the season's settle time, else `provisional`; a round in
+    `incomplete` (an event of it lacks its Zwift details or ZwiftPower's DQ list) stays provisional."""
+    final = season.final_round_ids(now) - (incomplete or set())
     return {r.id: "final" if r.id in final else "provisional" for r in season.rounds}
+
+
+def incomplete_rounds(parsed: ParsedArchive, efforts: pd.DataFrame) -> set[str]:
+    """Rounds with a result from an event whose Zwift details or `_zwift.json` could not be read: what they
+    would decide (race, start time, course, DQs) may still change them."""
+    events = parsed.events
+    lacking = events.loc[~(events["has_details"].astype(bool) & events["has_dq_list"].astype(bool)), "event_id"]
+    return set(efforts.loc[efforts["event_id"].isin(set(lacking.tolist())), "round_id"].dropna().tolist())
 
 
 def assign_events(
@@ -95,16 +108,99 @@ def assign_events(
     return frame, problems
 
 
-def _start_penalty(season: Season, starts: pd.Series) -> pd.Series:
+def _start_penalty(season: Season, starts: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Seconds of start-time penalty per effort, and the reason in words ("" when none)."""
     rule = season.scoring.start_penalty if isinstance(season.scoring, TimeScoring) else None
+    none = pd.Series("", index=starts.index, dtype="string")
     if rule is None:
-        return pd.Series(0.0, index=starts.index)
+        return pd.Series(0.0, index=starts.index), none
     minutes = starts.dt.hour * 60 + starts.dt.minute + starts.dt.second / 60
     hit = pd.Series(False, index=starts.index)
     for t in rule.times_utc:
         hit |= (minutes - (t.hour * 60 + t.minute)).abs() <= rule.tolerance_minutes
-    hit &= starts.dt.day_of_week == rule.weekday_index
-    return hit.fillna(False).astype(float) * rule.seconds
+    hit = (hit & (starts.dt.day_of_week == rule.weekday_index)).fillna(False).astype(bool)
+    times = " or ".join(t.strftime("%H:%M") for t in rule.times_utc)
+    reason = none.mask(hit, "started " + starts.dt.strftime("%a %H:%M UTC").astype("string")
+                       + f" (within {rule.tolerance_minutes:g} min of {rule.weekday.title()} {times} UTC)")
+    return hit.astype(float) * rule.seconds, reason
+
+
+def _race_reason(season: Season, efforts: pd.DataFrame) -> pd.Series:
+    """Why each effort's event is a race, in words ("" when it is not): Zwift's event type, the name, or both,
+    as far as the season's `race_signals` count them."""
+    scoring = season.scoring
+    signals = scoring.race_signals if isinstance(scoring, TimeScoring) else ()
+    pattern = getattr(scoring, "race_pattern", None)
+    typed = efforts["event_type"].eq("RACE").fillna(False).astype(bool) if "event_type" in signals else None
+    named = (efforts["event_name"].fillna("").str.contains(pattern, case=False, regex=True).astype(bool)
+             if pattern and "name" in signals else None)
+    reason = pd.Series("", index=efforts.index, dtype="string")
+    if typed is not None:
+        reason = reason.mask(typed, "Zwift event type RACE")
+    if named is not None:
+        reason = reason.mask(named & reason.eq(""), f"name matches {pattern}")
+        reason = reason.mask(named & reason.ne(f"name matches {pattern}") & reason.ne(""),
+                             f"Zwift event type RACE; name matches {pattern}")
+    return reason
+
+
+def _route_label(route_id: object, laps: object, distance_m: object) -> str:
+    name = route_names_by_id().get(int(route_id), f"route {route_id}") if pd.notna(route_id) else "an unknown route"
+    if pd.notna(laps) and int(laps) > 1:
+        name = f"{int(laps)} laps of {name}"
+    if pd.notna(distance_m):
+        name += f" ({float(distance_m) / 1000:.1f} km)"
+    return name
+
+
+def _courses(season: Season, efforts: pd.DataFrame) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """Whether each (effort, course) row is that course: the rider's pen rode the course's route (and its laps
+    and distance where the course sets them), from the event's Zwift details; where those do not say which route
+    the pen rode, the course's pen letter decides (every pen when it names none). Returns (fits, decided by pen
+    letter, the reason in words when it does not fit)."""
+    known = efforts["pen_route_id"].notna()
+    same_route = efforts["pen_route_id"].eq(efforts["course_route_id"]).fillna(False).astype(bool)
+    laps_ok = (efforts["course_laps"].isna() | efforts["pen_laps"].isna()
+               | efforts["pen_laps"].eq(efforts["course_laps"])).fillna(True).astype(bool)
+    gap = (efforts["pen_distance_m"] - efforts["course_distance_m"]).abs()
+    distance_ok = ~(gap > season.season.distance_tolerance * efforts["course_distance_m"]).fillna(False)
+    by_route = same_route & laps_ok & distance_ok
+    by_pen = (efforts["round_pen"].eq("") | efforts["pen"].eq(efforts["round_pen"])).fillna(False).astype(bool)
+    fits = by_route.where(known, by_pen)
+    why = pd.Series("", index=efforts.index, dtype="string")
+    wrong_route = known & ~by_route
+    if wrong_route.any():
+        rode = [f"pen {pen or '?'} rode {_route_label(r, laps, d)}, not {course}"
+                for pen, r, laps, d, course in efforts.loc[wrong_route, ["pen", "pen_route_id", "pen_laps",
+                                                                          "pen_distance_m", "route"]].itertuples(
+                    index=False)]
+        why.loc[wrong_route] = rode
+    wrong_pen = ~known & ~by_pen
+    why.loc[wrong_pen] = ("rode pen " + efforts.loc[wrong_pen, "pen"].fillna("?") + "; this course counts pen "
+                          + efforts.loc[wrong_pen, "round_pen"] + " (Zwift's details do not say which route each pen "
+                          "rode)")
+    return fits.astype(bool), ~known & efforts["round_pen"].ne(""), why
+
+
+def _detail_problems(parsed: ParsedArchive, efforts: pd.DataFrame, by_pen_letter: pd.Series) -> list[Problem]:
+    """One problem per counted event whose Zwift details could not be read, or do not say which route a pen
+    rode: what could not be decided, so the organiser knows why the round stays provisional."""
+    problems: list[Problem] = []
+    counted = set(efforts["event_id"].tolist())
+    missing = parsed.events[~parsed.events["has_details"].astype(bool) & parsed.events["event_id"].isin(counted)]
+    for event_id in missing["event_id"].tolist():
+        problems.append(Problem(source="zwift", event_id=int(event_id), why=(
+            "Zwift event details missing: whether it is a race, its start-time penalty and which course each pen "
+            "rode could not be decided (scored without those penalties; the course by pen letter); its round "
+            "stays provisional and the next run asks Zwift again")))
+    unsaid = efforts[by_pen_letter & efforts["event_id"].isin(set(parsed.events.loc[
+        parsed.events["has_details"].astype(bool), "event_id"].tolist()))]
+    for event_id, pens in unsaid.groupby("event_id")["pen"]:
+        letters = ", ".join(sorted({str(p) for p in pens.dropna()})) or "?"
+        problems.append(Problem(source="zwift", event_id=int(event_id), column="eventSubgroups", value=letters,
+                                why="course decided by pen letter: Zwift's details of this event do not say which "
+                                    "route these pens rode"))
+    return problems
 
 
 def _apply_dqs(efforts: pd.DataFrame, overrides: Overrides) -> None:
@@ -139,41 +235,52 @@ def prepare_efforts(season: Season, parsed: ParsedArchive, overrides: Overrides)
     if isinstance(scoring, TimeScoring) and scoring.registered_only:
         efforts = efforts[efforts["rider_id"].isin(list(overrides.riders))]
 
-    # A pen-restricted course keeps only its pen; an effort that fits no course of its event stays, excluded.
-    pen_ok = (efforts["round_pen"] == "") | (efforts["pen"] == efforts["round_pen"])
-    fits_somewhere = pen_ok.groupby([efforts["event_id"], efforts["rider_id"]]).transform("any")
+    pens = parsed.subgroups.drop_duplicates(["event_id", "pen"]).rename(
+        columns={"route_id": "pen_route_id", "laps": "pen_laps", "distance_m": "pen_distance_m"})
+    efforts = efforts.merge(pens, on=["event_id", "pen"], how="left")
+    efforts = efforts.merge(parsed.events[["event_id", "event_type"]], on="event_id", how="left")
+    efforts["pen_route"] = efforts["pen_route_id"].map(route_names_by_id()).astype("string")
+    # An effort counts for the course its pen rode; one that fits no course of its event stays, excluded.
+    fits, by_pen_letter, not_the_course = _courses(season, efforts)
+    fits_somewhere = fits.groupby([efforts["event_id"], efforts["rider_id"]]).transform("any")
     first_of_effort = ~efforts.duplicated(["event_id", "rider_id"])
-    efforts = efforts[pen_ok | (~fits_somewhere & first_of_effort)]
-    wrong_pen = ~((efforts["round_pen"] == "") | (efforts["pen"] == efforts["round_pen"]))
+    kept = fits | (~fits_somewhere & first_of_effort)
+    several = ~fits_somewhere & efforts.duplicated(["event_id", "rider_id"], keep=False)
+    if several.any():  # an effort that fits none of its event's courses: name them all
+        courses = efforts[several].groupby(["event_id", "rider_id"])["route"].agg(lambda r: " or ".join(dict.fromkeys(r)))
+        lone = efforts[several & first_of_effort]
+        named = pd.MultiIndex.from_frame(lone[["event_id", "rider_id"]]).map(courses)
+        not_the_course.loc[lone.index] = [f"{why.rsplit(', not ', 1)[0]}, not {c}" if ", not " in why else why
+                                          for why, c in zip(not_the_course.loc[lone.index], named, strict=True)]
+    efforts, fits, not_the_course = efforts[kept], fits[kept], not_the_course[kept]
+    problems += _detail_problems(parsed, efforts, by_pen_letter[kept])
 
     time_column = "time_s" if season.season.finish_time == "time" else "gun_time_s"
     efforts["finish_time_s"] = efforts[time_column]
     efforts.loc[efforts["status"].eq("ok") & efforts["finish_time_s"].isna(), "status"] = "dnf"
 
-    pattern = getattr(scoring, "race_pattern", None)
-    is_race = (
-        efforts["event_name"].fillna("").str.contains(pattern, case=False, regex=True)
-        if pattern
-        else pd.Series(False, index=efforts.index)
-    ).astype(bool)
-    efforts["race_penalty_s"] = np.where(is_race & efforts["race_policy"].eq("penalty"), efforts["race_penalty_s"], 0.0)
-    efforts["start_penalty_s"] = np.where(efforts["start_penalty_applies"].astype(bool),
-                                          _start_penalty(season, efforts["event_start"]), 0.0)
-    efforts["penalty_s"] = efforts["race_penalty_s"] + efforts["start_penalty_s"]
-    efforts["total_time_s"] = (efforts["finish_time_s"] + efforts["penalty_s"]).round(3)
+    efforts["race_reason"] = _race_reason(season, efforts)
+    is_race = efforts["race_reason"].ne("")
+    penalised_race = is_race & efforts["race_policy"].eq("penalty")
+    efforts["race_penalty_s"] = np.where(penalised_race, efforts["race_penalty_s"], 0.0)
+    start_penalty, start_reason = _start_penalty(season, efforts["event_start"])
+    applies = efforts["start_penalty_applies"].astype(bool)
+    efforts["start_penalty_s"] = np.where(applies, start_penalty, 0.0)
+    efforts["start_penalty_reason"] = start_reason.where(applies, "")
+    efforts["manual_penalty_s"] = 0.0
+    efforts["total_time_s"] = (efforts["finish_time_s"] + efforts["race_penalty_s"]
+                               + efforts["start_penalty_s"]).round(3)
 
     ok = efforts["status"].eq("ok")
     excluded_by_listing = efforts["listing"].eq("excluded")
     efforts.loc[ok & excluded_by_listing, ["status", "status_reason"]] = ["excluded", "event excluded in the Events tab"]
     race_out = ok & ~excluded_by_listing & is_race & efforts["race_policy"].eq("exclude")
     efforts.loc[race_out, "status"] = "excluded"
-    efforts.loc[race_out, "status_reason"] = "race event: races do not count on stage " + efforts.loc[race_out, "stage"]
-    pen_out = efforts["status"].eq("ok") & wrong_pen
-    efforts.loc[pen_out, "status"] = "excluded"
-    efforts.loc[pen_out, "status_reason"] = (
-        "rode pen " + efforts.loc[pen_out, "pen"].fillna("?") + "; this course counts pen "
-        + efforts.loc[pen_out, "round_pen"]
-    )
+    efforts.loc[race_out, "status_reason"] = ("race event (" + efforts.loc[race_out, "race_reason"]
+                                              + "): races do not count on stage " + efforts.loc[race_out, "stage"])
+    course_out = efforts["status"].eq("ok") & ~fits
+    efforts.loc[course_out, "status"] = "excluded"
+    efforts.loc[course_out, "status_reason"] = not_the_course[course_out]
     _apply_dqs(efforts, overrides)
 
     segments = parsed.segments.rename(columns={"segment_time_s": "segment_time_s"})
@@ -202,14 +309,14 @@ def _add_manual_results(season: Season, efforts: pd.DataFrame, overrides: Overri
         "rider_id": manual["rider_id"].astype("int64"),
         "round_id": manual["round_id"].astype("string"),
         "finish_time_s": manual["time_s"].astype(float),
-        "penalty_s": manual["penalty_s"].astype(float),
+        "manual_penalty_s": manual["penalty_s"].astype(float),
         "race_penalty_s": 0.0,
         "start_penalty_s": 0.0,
         "status": "ok",
         "source": "manual: " + manual["source"],
         "listing": "manual",
     })
-    rows["total_time_s"] = rows["finish_time_s"] + rows["penalty_s"]
+    rows["total_time_s"] = rows["finish_time_s"] + rows["manual_penalty_s"]
     for column in ("stage", "route", "terrain", "round_order", "segment_id", "closes"):
         rows[column] = rows["round_id"].map(rounds[column])
     # The rider's name as their results show it, else the registry's; the rest of the profile (gender, age,

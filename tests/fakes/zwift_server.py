@@ -7,14 +7,19 @@ from datetime import datetime
 from tests.fakes import Answer, FakeServer, html_answer, json_answer
 
 
-def zwift_event(event_id: int, name: str, start: datetime, route_id: int = 3_368_626_651, pens: str = "ABCD") -> dict:
-    """An event as the API answers it; `routeId` above 2^31 as real ones often are."""
+def zwift_event(event_id: int, name: str, start: datetime, route_id: int = 3_368_626_651, pens: str = "ABCD",
+                event_type: str = "GROUP_RIDE", pen_routes: dict[str, tuple[int, int, float]] | None = None) -> dict:
+    """An event as the API answers it; `routeId` above 2^31 as real ones often are. Every pen rides `route_id`
+    (one lap, distance unknown) unless `pen_routes` gives a pen its own (routeId, laps, distanceInMeters)."""
     stamp = start.strftime("%Y-%m-%dT%H:%M:%S.000+0000")
+    own = pen_routes or {}
     return {
         "id": event_id, "name": name, "eventStart": stamp, "routeId": route_id, "laps": 1,
-        "distanceInMeters": 24_700.0, "eventType": "GROUP_RIDE", "tags": ["ttbikesdraft"],
+        "distanceInMeters": 24_700.0, "eventType": event_type, "tags": ["ttbikesdraft"],
         "eventSubgroups": [
-            {"id": event_id * 10 + i, "subgroupLabel": pen, "eventSubgroupStart": stamp, "routeId": route_id}
+            {"id": event_id * 10 + i, "subgroupLabel": pen, "eventSubgroupStart": stamp,
+             "routeId": own.get(pen, (route_id, 1, 0.0))[0], "laps": own.get(pen, (route_id, 1, 0.0))[1],
+             "distanceInMeters": own.get(pen, (route_id, 1, 0.0))[2]}
             for i, pen in enumerate(pens)
         ],
     }
