@@ -285,12 +285,12 @@ def account(run: SeasonRun, scored: ScoredSeason, published: Published, *, flow:
 # --- whole runs (the CLI; the flows in flows/ call the steps as tasks) -------------------------------------------
 
 
-async def update_season(request: RunRequest, settings: Settings | None = None,
-                        progress: Progress | None = None) -> RunResult:
-    """The hourly run: discover → fetch → score → publish."""
+async def update_season(request: RunRequest, settings: Settings | None = None, progress: Progress | None = None,
+                        *, now: datetime | None = None) -> RunResult:
+    """The hourly run: discover → fetch → score → publish (`now`: the run's clock, by default the wall clock)."""
     from tdz.ingest.sources import Sources
 
-    run = open_run(request, settings)
+    run = open_run(request, settings, now=now)
     grids = read_organiser_tabs(run)
     async with Sources.open(run.settings) as sources:
         discovered = await discover(run, grids, sources)
@@ -301,10 +301,10 @@ async def update_season(request: RunRequest, settings: Settings | None = None,
                    fetched=fetched)
 
 
-def rescore_season(request: RunRequest, settings: Settings | None = None,
-                   progress: Progress | None = None) -> RunResult:
+def rescore_season(request: RunRequest, settings: Settings | None = None, progress: Progress | None = None,
+                   *, now: datetime | None = None) -> RunResult:
     """The organiser's button after editing a DQ, a handicap or a rider's group: score → publish, no fetching."""
-    run = open_run(request, settings)
+    run = open_run(request, settings, now=now)
     grids = read_organiser_tabs(run)
     scored = score(run, grids, parse(run))
     return account(run, scored, publish(run, scored, progress), flow="rescore-season")

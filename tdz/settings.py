@@ -44,6 +44,8 @@ class Settings(BaseSettings):
     zwiftpower_username: str | None = Field(None, description="Zwift account e-mail for the ZwiftPower login.")
     zwiftpower_password: SecretStr | None = Field(None, description="Zwift account password.")
     zwiftpower_cookie: SecretStr | None = Field(None, description="A pasted browser cookie string `k=v; k=v`.")
+    zwiftpower_max_logins: int = Field(3, ge=1, le=10, description="ZwiftPower logins allowed in one run (a session "
+                                                                   "lost mid-run logs in again, with backoff).")
     fetch_concurrency: int = Field(4, ge=1, le=16, description="Requests to ZwiftPower in flight at once.")
     requests_per_second: float = Field(2.0, gt=0, description="Request rate towards ZwiftPower.")
     request_timeout_seconds: float = Field(30.0, gt=0, description="Timeout of one HTTP request.")

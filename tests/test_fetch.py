@@ -360,3 +360,43 @@ def test_an_empty_answer_never_wipes_stored_dqs_or_segment_times(
     fresh = fetch(season, settings_for(zp, api, tmp_path / "fresh"))
     assert 6002 in fresh.fetched and not any(p.event_id == 6002 for p in fresh.problems)
     assert stored_riders(Archive(tmp_path / "fresh", season.id), 6002, "event_sprints") == []
+
+
+def test_a_missing_or_broken_zwift_json_is_asked_for_again_with_backoff(
+    season: Season, zp: FakeZwiftPower, api: FakeZwiftApi, tmp_path: Path
+) -> None:
+    settings = settings_for(zp, api, tmp_path)
+    slim = zp.slim.pop(6001)  # ZwiftPower has no _zwift.json for the event yet (404)
+    zp.add_faults("/6002_zwift.json", "truncated")  # and half a body for another
+    first = fetch(season, settings)
+    archive = Archive(tmp_path, season.id)
+    assert {6001, 6002} <= set(first.fetched)
+    assert archive.read(6001, "results_zwift") is None and archive.read(6001, "results_view") is not None
+    assert archive.read(6002, "results_zwift") is None and archive.read(6002, "event_sprints") is not None
+    assert [p.why for p in first.problems if p.event_id == 6002][0].startswith("results_zwift not stored: ")
+
+    zp.reset_log()
+    soon = fetch(season, settings, NOW + timedelta(minutes=30))
+    assert zp.counts()["results_zwift"] == 0 and soon.skipped[6001].startswith("missing results_zwift; asked 1")
+    zp.slim[6001] = slim
+    later = fetch(season, settings, NOW + timedelta(hours=1))
+    assert zp.counts()["results_zwift"] == 2 and zp.counts()["results_view"] == 0  # only what was missing
+    assert 6001 in later.fetched and 6002 in later.fetched
+    assert stored_riders(Archive(tmp_path, season.id), 6001, "results_zwift") == [int(r["zwid"]) for r in slim]
+
+
+def test_missing_zwift_details_are_asked_for_hourly_then_daily_not_every_run(
+    season: Season, zp: FakeZwiftPower, api: FakeZwiftApi, tmp_path: Path
+) -> None:
+    settings = settings_for(zp, api, tmp_path)
+    saved = api.events.pop(6101)
+    try:
+        fetch(season, settings)
+        asked = [0]
+        for hours in (0.5, 1, 1.5, 3, 7, 15, 31, 55, 79):  # misses at 0, 1, 3, 7, 15, 31, 55, 79 h
+            api.reset_log()
+            fetch(season, settings, NOW + timedelta(hours=hours))
+            asked.append(api.counts()["zwift_event"])
+        assert asked == [0, 0, 1, 0, 1, 1, 1, 1, 1, 1]  # the wait doubles from an hour, then holds at a day
+    finally:
+        api.events[6101] = saved

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import shutil
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -22,8 +23,8 @@ from tests.conftest import KWCC_FILE
 from tests.fakes.sheets_api import FakeSheetsAPI
 
 
-def update(**request: object) -> RunResult:
-    return asyncio.run(update_season(RunRequest(season_file=str(KWCC_FILE), **request)))  # type: ignore[arg-type]
+def update(now: datetime | None = None, **request: object) -> RunResult:
+    return asyncio.run(update_season(RunRequest(season_file=str(KWCC_FILE), **request), now=now))  # type: ignore[arg-type]
 
 
 def test_an_update_discovers_fetches_scores_publishes_then_asks_for_nothing(club: ClubServers, tmp_path: Path) -> None:
@@ -109,3 +110,22 @@ def test_a_rescore_to_a_sheet_reads_once_writes_once_then_not_at_all(
         again = rescore_season(RunRequest(season_file=str(KWCC_FILE)))
         assert api.calls("batchUpdate", "values.batchUpdate", "values.update") == []
         assert (again.counts.sheet_reads, again.counts.sheet_writes) == (2, 0)
+
+
+def test_fetches_finishing_in_any_order_give_the_same_tabs_and_no_second_write(club: ClubServers,
+                                                                              tmp_path: Path) -> None:
+    provisional = datetime(2026, 1, 14, 12, tzinfo=UTC)  # stage 2 open, stage 1 not final yet
+    update(now=provisional)
+    for zid in (6001, 6101):  # every refetch from now on: no segment times in the answer, so a problem per event
+        club.zwiftpower.sprints[zid], kept = [], club.zwiftpower.sprints[zid]
+    try:
+        club.zwiftpower.add_faults("/6001_view.json", "sleep:0.3")
+        first = update(now=provisional + timedelta(hours=13))
+        club.zwiftpower.add_faults("/6101_view.json", "sleep:0.3")
+        second = update(now=provisional + timedelta(hours=26))
+    finally:
+        club.zwiftpower.sprints.update({6001: kept, 6101: kept})
+    emptied = [(p.event_id, p.why) for p in second.problems if "segment times are kept" in p.why]
+    assert [e for e, _ in emptied] == [6001, 6101]
+    assert [(p.event_id, p.why) for p in first.problems] == [(p.event_id, p.why) for p in second.problems]
+    assert first.counts.tabs_written and second.counts.tabs_written == []

@@ -146,17 +146,57 @@ def test_expired_session_logs_in_again_once_for_all_tasks(zp: FakeZwiftPower, tm
     assert zp.counts()["results_view"] == 8
 
 
-def test_html_after_the_one_login_of_the_run_fails_the_request(zp: FakeZwiftPower, tmp_path: Path) -> None:
-    zp.add_faults("results_view", "html")
-    with pytest.raises(FetchFailed, match="session lost again after 1 login"):
-        run(lambda c: c.event_results(EVENT), make_client(zp, tmp_path))
-    assert zp.logins() == 1
+def test_a_session_lost_again_and_again_logs_in_again_with_backoff_up_to_the_limit(
+    zp: FakeZwiftPower, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="tdz.ingest.sources")
 
+    async def session_lost_between_requests(c: ZwiftPowerClient) -> list[int]:
+        rows = []
+        for _ in range(3):
+            rows.append(len(rows_of((await c.event_results(EVENT))[0])))
+            zp.expire_sessions()
+        with pytest.raises(FetchFailed, match=r"session lost again after 3 login\(s\) in this run "
+                                              r"\(TDZ_ZWIFTPOWER_MAX_LOGINS=3\)"):
+            await c.event_results(EVENT)
+        return rows
+
+    client = make_client(zp, tmp_path)
+    assert run(session_lost_between_requests, client) == [3, 3, 3]
+    assert client.logins == 3 and zp.logins() == 3
+    assert [r.getMessage().split(";")[0] for r in caplog.records if "logging in again" in r.getMessage()] == [
+        "ZwiftPower session lost", "ZwiftPower session lost"]
+
+
+def test_html_right_after_a_fresh_login_fails_the_request(zp: FakeZwiftPower, tmp_path: Path) -> None:
+    run(lambda c: c.event_results(EVENT), make_client(zp, tmp_path))
     zp.reset_log()
     zp.add_faults("results_view", "html", "html")  # the saved session is fine; ZwiftPower sends HTML anyway
     with pytest.raises(FetchFailed, match="HTML page instead of JSON, even after a fresh login"):
         run(lambda c: c.event_results(EVENT), make_client(zp, tmp_path))
     assert zp.logins() == 1
+
+
+def test_credentials_go_only_to_the_form_with_a_password_and_zwifts_words_come_back_whole(
+    zp: FakeZwiftPower, tmp_path: Path
+) -> None:
+    zp.add_user("locked@example.com", "right")
+    zp.locked.add("locked@example.com")
+    client = make_client(zp, tmp_path, zwiftpower_username="locked@example.com",
+                         zwiftpower_password=SecretStr("right"))
+    with pytest.raises(ZwiftPowerLoginError) as refused:
+        run(lambda c: c.event_results(EVENT), client)
+    assert str(refused.value) == ("ZwiftPower login failed for locked@example.com: Your account is temporarily "
+                                  "disabled. Contact support or try again in 15 minutes.")
+    assert zp.sign_in.counts()["locale"] == 0 and zp.sign_in.counts()["sso_post"] == 1
+
+    zp.sign_in.asks_for_terms = True
+    try:
+        with pytest.raises(ZwiftPowerLoginError, match="no sign-in form with a password field"):
+            run(lambda c: c.event_results(EVENT), make_client(zp, tmp_path / "terms"))
+    finally:
+        zp.sign_in.asks_for_terms = False
+    assert zp.sign_in.counts()["locale"] == 0  # nothing was posted anywhere
 
 
 def test_pasted_cookie_replaces_the_login(zp: FakeZwiftPower, tmp_path: Path) -> None:

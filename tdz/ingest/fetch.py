@@ -8,18 +8,21 @@ first and hands over ZwiftPower's recent-results list, which also tells when a p
 When to fetch an event again (the incremental rule, so an hourly run with nothing new makes no result fetches):
 
 1. never archived → fetch;
-2. every round it counts for is final (`is_final(round_id)`; by default `Season.final_round_ids`: window closed
-   plus the season's settle hours) →
-   never again;
-3. provisional and its row in the recent-results list differs from the row seen when it was last fetched
+2. its Zwift event details or ZwiftPower's `_zwift.json` (the DQ list) are missing → ask for just those again,
+   final or not, with backoff: an hour after the first miss, then doubling up to a day (`MISSING_BACKOFF`);
+3. every round it counts for is final (`is_final(round_id)`; by default `Season.final_round_ids`: window closed
+   plus the season's settle hours) → never again;
+4. provisional and its row in the recent-results list differs from the row seen when it was last fetched
    (ZwiftPower rewrote the entry) → fetch;
-4. provisional and its results are at least `refetch_after` old (late uploads, organiser DQs) → fetch;
-5. otherwise it is fresh → skip.
+5. provisional and its results are at least `refetch_after` old (late uploads, organiser DQs) → fetch;
+6. otherwise it is fresh → skip.
 
 `force` or asking for one event by id skips the rule. A re-fetch replaces the event's payloads whole (so a late
 ZwiftPower DQ removes the row); a body that is not the JSON its kind needs is refused by the archive and the stored
 payload stays, and so does a stored payload with rows when the new answer is an empty `{"data": []}` (reported as
-a problem: a transient empty cache file must not wipe results, DQs or segment times). One event that keeps failing
+a problem: a transient empty cache file must not wipe results, DQs or segment times). A `_zwift.json` or Zwift
+event body that is not usable JSON is left out (the event's other payloads are stored) and asked for again as in
+rule 2. One event that keeps failing
 is reported and the others go on; a fetch that asked for something and got no answer at all fails the run
 (`nothing_fetched`).
 """
@@ -27,7 +30,6 @@ is reported and the others go on; a fetch that asked for something and got no an
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta, timezone
@@ -37,7 +39,7 @@ from pydantic import BaseModel, Field
 
 from tdz.events import EventListing, listed_event_rounds
 from tdz.files import atomic_write
-from tdz.ingest.archive import Archive, ArchiveRefused, PayloadKind
+from tdz.ingest.archive import Archive, ArchiveRefused, PayloadKind, check_payload
 from tdz.ingest.discovery import Discovered, ListedEvent
 from tdz.ingest.sources import FetchFailed, NotFound, Sources
 from tdz.ingest.wire import is_empty_results
@@ -47,6 +49,9 @@ from tdz.season import Season
 RESULT_ENDPOINTS = ("results_view", "event_results_api3", "results_zwift", "event_sprints")
 STATE_FILE = "fetch-state.json"
 DEFAULT_REFETCH_AFTER = timedelta(hours=12)
+MISSING_BACKOFF = (timedelta(hours=1), timedelta(days=1))
+"""Asking again for a missing payload: first after an hour, doubling with each miss, at most daily."""
+MISSING_KINDS: tuple[PayloadKind, ...] = ("zwift_event", "results_zwift")
 KEPT_WHEN_EMPTY: dict[PayloadKind, str] = {
     "results_view": "results", "results_zwift": "slim results (with ZwiftPower DQs)", "event_sprints": "segment times",
 }
@@ -56,7 +61,26 @@ class PlannedEvent(BaseModel):
     event_id: int
     rounds: list[str]
     why: str
-    details_only: bool = Field(False, description="Results are current; only the Zwift event details are missing.")
+    only: tuple[PayloadKind, ...] = Field((), description="Results are current: fetch just these missing kinds.")
+
+
+class Missing(BaseModel):
+    """A payload kind of an archived event that could not be had: how often it was asked for, and when last."""
+
+    tries: int
+    last: datetime
+
+    def due(self, now: datetime) -> bool:
+        first, cap = MISSING_BACKOFF
+        return now >= self.last + min(first * 2 ** (self.tries - 1), cap)
+
+
+class FetchState(BaseModel):
+    """What a season's fetch remembers between runs (`fetch-state.json` in its archive folder)."""
+
+    list_fingerprints: dict[str, str] = Field(default_factory=dict,
+                                              description="Event → its recent-results row when last fetched.")
+    missing: dict[str, dict[str, Missing]] = Field(default_factory=dict, description="Event → kind → misses.")
 
 
 class FetchFailure(BaseModel):
@@ -117,7 +141,7 @@ def plan_fetch(
     is_final: Callable[[str], bool],
     now: datetime,
     listed: dict[int, ListedEvent] | None = None,
-    seen_fingerprints: dict[str, str] | None = None,
+    state: FetchState | None = None,
     event_id: int | None = None,
     round_ids: Sequence[str] = (),
     refetch_after: timedelta = DEFAULT_REFETCH_AFTER,
@@ -129,7 +153,7 @@ def plan_fetch(
         return [PlannedEvent(event_id=event_id, rounds=counted.get(event_id, []), why="asked for")], {}
     opened = {r.id for r in season.rounds if r.opens <= now}
     known_rounds = {r.id for r in season.rounds}
-    listed, seen = listed or {}, seen_fingerprints or {}
+    listed, state = listed or {}, state or FetchState()
     plan: list[PlannedEvent] = []
     for eid, rounds in sorted(counted.items()):
         if round_ids and not set(rounds) & set(round_ids):
@@ -138,13 +162,20 @@ def plan_fetch(
             unknown = [r for r in rounds if r not in known_rounds]
             skipped[eid] = f"round {', '.join(unknown)} is not in the season file" if unknown else "round not open yet"
             continue
-        why = _why_fetch(archive, eid, rounds, is_final, now, listed.get(eid), seen.get(str(eid)), refetch_after)
+        why = _why_fetch(archive, eid, rounds, is_final, now, listed.get(eid), state.list_fingerprints.get(str(eid)),
+                         refetch_after)
         if force:
             why = f"forced ({why})" if why else "forced"
+        missing = [k for k in MISSING_KINDS if archive.record(eid, k) is None]
+        misses = state.missing.get(str(eid), {})
+        due = [k for k in missing if k not in misses or misses[k].due(now)]
         if why:
             plan.append(PlannedEvent(event_id=eid, rounds=rounds, why=why))
-        elif archive.record(eid, "zwift_event") is None:
-            plan.append(PlannedEvent(event_id=eid, rounds=rounds, why="event details missing", details_only=True))
+        elif due:
+            plan.append(PlannedEvent(event_id=eid, rounds=rounds, why=f"missing {', '.join(due)}", only=tuple(due)))
+        elif missing:
+            skipped[eid] = f"missing {', '.join(missing)}; asked {max(misses[k].tries for k in missing)} time(s), " \
+                           "asked again later"
         else:
             skipped[eid] = "final" if all(is_final(r) for r in rounds) else "fresh"
     if round_ids:
@@ -179,24 +210,28 @@ class _Run:
     """One fetch run's clients, archive and report; `fetch_event` never raises for one event's fault."""
 
     def __init__(self, sources: Sources, archive: Archive, report: FetchReport, now: datetime,
-                 listed: dict[int, ListedEvent], seen: dict[str, str]) -> None:
+                 listed: dict[int, ListedEvent], state: FetchState) -> None:
         self.zp, self.zwift, self.archive, self.report = sources.zwiftpower, sources.zwift, archive, report
-        self.now, self.listed, self.seen = now, listed, seen
+        self.now, self.listed, self.state = now, listed, state
 
     async def fetch_event(self, planned: PlannedEvent) -> None:
         eid = planned.event_id
         try:
             payloads: dict[PayloadKind, bytes] = {}
             urls: dict[PayloadKind, str] = {}
-            if not planned.details_only:
+            if not planned.only:
                 if not await self._fetch_results(eid, payloads, urls):
                     return
-            if self.archive.record(eid, "zwift_event") is None:
+            elif "results_zwift" in planned.only:
+                await self._fetch_optional(eid, "results_zwift", self.zp.results_zwift, payloads)
+            if self.archive.record(eid, "zwift_event") is None and (not planned.only or "zwift_event" in planned.only):
                 try:
-                    payloads["zwift_event"] = await self.zwift.event(eid)
-                    urls["zwift_event"] = f"/api/public/events/{eid}"
+                    body = await self.zwift.event(eid)
+                    if self._usable(eid, "zwift_event", body):
+                        payloads["zwift_event"], urls["zwift_event"] = body, f"/api/public/events/{eid}"
                 except FetchFailed as exc:
                     self._problem(eid, f"Zwift event details not fetched: {exc.reason}")
+            self._remember_missing(eid, payloads)
             if not payloads:
                 return
             changed = self.archive.store_event(eid, payloads, self.now, urls)
@@ -207,8 +242,35 @@ class _Run:
             self._problem(eid, f"not fetched: {error}{where}")
             return
         (self.report.fetched if any(changed.values()) else self.report.unchanged).append(eid)
-        if eid in self.listed and not planned.details_only:
-            self.seen[str(eid)] = self.listed[eid].fingerprint
+        if eid in self.listed and not planned.only:
+            self.state.list_fingerprints[str(eid)] = self.listed[eid].fingerprint
+
+    def _remember_missing(self, eid: int, payloads: dict[PayloadKind, bytes]) -> None:
+        """Count a miss for each kind the event still lacks after this fetch; forget the ones it now has."""
+        misses = self.state.missing.pop(str(eid), {})
+        still = {k: Missing(tries=misses[k].tries + 1 if k in misses else 1, last=self.now)
+                 for k in MISSING_KINDS if k not in payloads and self.archive.record(eid, k) is None}
+        if still:
+            self.state.missing[str(eid)] = still
+
+    def _usable(self, eid: int, kind: PayloadKind, body: bytes) -> bool:
+        """Whether a body of an optional kind can be stored; one that cannot is reported and left out, so the
+        event's other payloads still land."""
+        try:
+            check_payload(kind, body)
+        except ArchiveRefused as exc:
+            self._problem(eid, f"{'Zwift ' if kind == 'zwift_event' else ''}{kind} not stored: {exc}")
+            return False
+        return True
+
+    async def _fetch_optional(self, eid: int, kind: PayloadKind, getter: Callable[[int], Awaitable[bytes]],
+                              payloads: dict[PayloadKind, bytes]) -> None:
+        try:
+            answer = await getter(eid)
+        except NotFound:
+            return
+        if self._usable(eid, kind, answer) and not self._keeps_stored(eid, kind, answer):
+            payloads[kind] = answer
 
     async def _fetch_results(self, eid: int, payloads: dict[PayloadKind, bytes], urls: dict[PayloadKind, str]) -> bool:
         try:
@@ -221,15 +283,8 @@ class _Run:
             self.report.skipped[eid] = "no results on ZwiftPower yet" if stored is None else "empty answer"
             return False
         payloads["results_view"], urls["results_view"] = body, url
-        kinds: tuple[tuple[PayloadKind, Callable[[int], Awaitable[bytes]]], ...] = (
-            ("results_zwift", self.zp.results_zwift), ("event_sprints", self.zp.event_sprints))
-        for kind, getter in kinds:
-            try:
-                answer = await getter(eid)
-            except NotFound:
-                continue
-            if not self._keeps_stored(eid, kind, answer):
-                payloads[kind] = answer
+        await self._fetch_optional(eid, "results_zwift", self.zp.results_zwift, payloads)
+        await self._fetch_optional(eid, "event_sprints", self.zp.event_sprints, payloads)
         return True
 
     def _keeps_stored(self, eid: int, kind: PayloadKind, body: bytes) -> bool:
@@ -278,15 +333,15 @@ async def fetch_events(
         is_final = season.final_round_ids(now).__contains__
     mode = f"event {event_id}" if event_id is not None else f"round {', '.join(round_ids)}" if round_ids else "season"
     report = FetchReport(mode=mode)
-    seen = _load_state(archive)
+    state = _load_state(archive)
     listed = discovered.listed if discovered is not None else {}
     try:
         plan, report.skipped = plan_fetch(
-            season, rows, archive, is_final=is_final, now=now, listed=listed, seen_fingerprints=seen,
+            season, rows, archive, is_final=is_final, now=now, listed=listed, state=state,
             event_id=event_id, round_ids=round_ids, refetch_after=refetch_after, force=force,
         )
         report.planned = len(plan)
-        run = _Run(sources, archive, report, now, listed, seen)
+        run = _Run(sources, archive, report, now, listed, state)
         # Events in flight, not requests (each client bounds its own requests per host): without it every event
         # would start at once and, behind the rate limit, all would finish near the end of the run, so a run cut
         # short would have archived almost nothing.
@@ -306,11 +361,14 @@ async def fetch_events(
         if errors:
             raise errors[0]
     finally:
-        _save_state(archive, seen)
+        _save_state(archive, state)
         report.requests = dict(sorted(sources.counts.items()))
         report.logins = sources.logins
+        # Concurrent fetches finish in any order: sorted, the same inputs give the same tabs.
         report.fetched.sort()
         report.unchanged.sort()
+        report.failed.sort(key=lambda f: f.event_id)
+        report.problems.sort(key=lambda p: (p.event_id or 0, p.source, p.why))
         report.seconds = time.monotonic() - started
     return report
 
@@ -332,18 +390,17 @@ def _state_path(archive: Archive) -> Path:
     return archive.root / STATE_FILE
 
 
-def _load_state(archive: Archive) -> dict[str, str]:
-    """Event → fingerprint of its recent-results row when it was last fetched."""
+def _load_state(archive: Archive) -> FetchState:
+    """The fetch state of the season; empty when there is none or it cannot be read (a refetch repairs it)."""
     try:
-        data = json.loads(_state_path(archive).read_text(encoding="utf-8"))
+        return FetchState.model_validate_json(_state_path(archive).read_bytes())
     except (OSError, ValueError):
-        return {}
-    entries = data.get("list_fingerprints") if isinstance(data, dict) else None
-    return {str(k): str(v) for k, v in entries.items()} if isinstance(entries, dict) else {}
+        return FetchState()
 
 
-def _save_state(archive: Archive, seen: dict[str, str]) -> None:
-    if not seen and not _state_path(archive).exists():
+def _save_state(archive: Archive, state: FetchState) -> None:
+    if state == FetchState() and not _state_path(archive).exists():
         return
-    body = json.dumps({"list_fingerprints": dict(sorted(seen.items()))}, indent=1)
-    atomic_write(_state_path(archive), body.encode())
+    state.list_fingerprints = dict(sorted(state.list_fingerprints.items()))
+    state.missing = dict(sorted(state.missing.items(), key=lambda item: int(item[0])))
+    atomic_write(_state_path(archive), state.model_dump_json(indent=1).encode())

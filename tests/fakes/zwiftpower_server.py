@@ -59,11 +59,12 @@ class FakeSignIn(FakeServer):
     def __init__(self, zp: FakeZwiftPower) -> None:
         super().__init__()
         self.zp = zp
+        self.asks_for_terms = False
 
     def route(self, method: str, path: str, query: dict[str, str], cookies: dict[str, str],
               form: dict[str, str]) -> tuple[str, Answer]:
         if method == "GET" and path == AUTH_PATH:
-            return "sso_page", self._form_page("")
+            return "sso_page", self._terms_page() if self.asks_for_terms else self._form_page("")
         if method == "POST" and path == AUTHENTICATE_PATH:
             if query.get("client_id") != "zwiftpower-public" or query.get("tab_id") != "t-1" or not query.get(
                 "execution"
@@ -74,16 +75,31 @@ class FakeSignIn(FakeServer):
             user = form.get("username", "")
             if self.zp.users.get(user) != form.get("password"):
                 return "sso_post", self._form_page("Invalid username or password.")
+            if user in self.zp.locked:
+                return "sso_post", self._form_page(
+                    "Your account is temporarily disabled. <strong>Contact support</strong> or try again in 15 "
+                    "minutes.")
             code = self.zp.issue_code(user)
             back = f"{self.zp.url}{LOGIN_PATH}?mode=login&login=external&oauth_service=oauthzpsso&code={code}"
             return "sso_post", redirect(back, ("KEYCLOAK_SESSION=abc; Path=/auth/realms/zwift/",))
+        if path.endswith("/locale"):
+            return "locale", html_answer("<html>language set</html>")
         return "sso_other", html_answer("<html>not found</html>", status=404)
+
+    def _terms_page(self) -> Answer:
+        """What Zwift shows when it wants something else first: a form, but no password field."""
+        page = (f'<html><body><form action="{self.url}/auth/realms/zwift/locale" method="post">'
+                '<input type="hidden" name="accept_terms" value="yes"/><input type="submit" value="Accept"/>'
+                "</form></body></html>")
+        return html_answer(page)
 
     def _form_page(self, error: str) -> Answer:
         action = (f"{self.url}{AUTHENTICATE_PATH}?session_code=sc-9&amp;execution=ex-42"
                   "&amp;client_id=zwiftpower-public&amp;tab_id=t-1")
         shown = f'<span id="input-error" class="kc-feedback-text">{error}</span>' if error else ""
         page = f"""<!DOCTYPE html><html><head><title>Sign in to Zwift</title></head><body>
+<form id="kc-select-lang" action="{self.url}/auth/realms/zwift/locale" method="post">
+<input type="hidden" name="kc_locale" value="en"/><input type="hidden" name="username" value=""/></form>
 <div id="kc-form">{shown}
 <form id="kc-form-login" onsubmit="login.disabled = true; return true;" action="{action}" method="post">
 <input tabindex="1" id="username" name="username" value="" type="text" autofocus autocomplete="off"/>
@@ -101,6 +117,7 @@ class FakeZwiftPower(FakeServer):
     def __init__(self) -> None:
         super().__init__()
         self.users: dict[str, str] = {}
+        self.locked: set[str] = set()  # right password, but Zwift refuses the account
         self.user_ids: dict[str, int] = {}
         self.sessions: dict[str, str] = {}
         self.results: dict[int, list[dict]] = {}

@@ -1,9 +1,11 @@
 """ZwiftPower: the Zwift SSO login, the session kept between runs, and the JSON endpoints behind the site.
 
 ZwiftPower has no API and no 401: a logged-out request for a JSON URL answers 200 with an HTML page. So every
-JSON answer is checked; HTML means the session expired, and the client logs in again once (whatever the number
-of tasks that noticed) and retries once. A wrong password is one `ZwiftPowerLoginError`, raised to every caller
-afterwards without another attempt, so a bad credential never turns into a storm of logins.
+JSON answer is checked; HTML means the session expired, and the client logs in again (once, whatever the number
+of tasks that noticed) and retries. A session lost again later in the run logs in again, with backoff, up to
+`max_logins` logins a run (TDZ_ZWIFTPOWER_MAX_LOGINS). A wrong password is one `ZwiftPowerLoginError` carrying
+Zwift's own words, raised to every caller afterwards without another attempt, so a bad credential never turns
+into a storm of logins. Credentials are posted only to the sign-in form: the form with a password input.
 
 The session cookies are kept in `<archive_dir>/.zwiftpower-session.json` (owner-only) so an hourly run reuses
 them instead of logging in every time. A pasted browser cookie (`TDZ_ZWIFTPOWER_COOKIE`) replaces the login.
@@ -13,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from collections import Counter
 from datetime import datetime, timezone
 from html.parser import HTMLParser
@@ -28,6 +31,7 @@ from tdz.ingest.wire import is_empty_results
 from tdz.retry import RetryPolicy
 from tdz.settings import Settings
 
+log = logging.getLogger("tdz.ingest.sources")
 LOGIN_URL = "/ucp.php?mode=login&login=external&oauth_service=oauthzpsso"
 SESSION_FILE = ".zwiftpower-session.json"
 SID_COOKIE = "phpbb3_lswlk_sid"
@@ -40,35 +44,47 @@ class ZwiftPowerLoginError(TdzError):
 
 
 class _LoginForm(HTMLParser):
-    """The Keycloak page's login form: its action (attribute values arrive HTML-unescaped), inputs, error text."""
+    """The Keycloak page's forms (action, inputs and which input takes the password; attribute values arrive
+    HTML-unescaped) and its error text, whole, nested tags included."""
+
+    ERROR_IDS = ("input-error", "kc-error-message")
 
     def __init__(self) -> None:
         super().__init__()
-        self.forms: list[tuple[str, dict[str, str]]] = []
+        self.forms: list[tuple[str, dict[str, str], str]] = []
         self.error = ""
-        self._in_error = False
+        self._error_depth = 0
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         values = {name: value or "" for name, value in attrs}
+        if self._error_depth:
+            self._error_depth += 1
+        elif values.get("id") in self.ERROR_IDS or "kc-feedback-text" in values.get("class", ""):
+            self._error_depth = 1
         if tag == "form":
-            self.forms.append((values.get("action", ""), {}))
+            self.forms.append((values.get("action", ""), {}, ""))
         elif tag == "input" and self.forms and values.get("name"):
-            self.forms[-1][1][values["name"]] = values.get("value", "")
-        elif values.get("id") in ("input-error", "kc-error-message") or "kc-feedback-text" in values.get("class", ""):
-            self._in_error = True
+            action, inputs, password = self.forms[-1]
+            inputs[values["name"]] = values.get("value", "")
+            if values.get("type", "").lower() == "password":
+                self.forms[-1] = (action, inputs, values["name"])
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        depth = self._error_depth
+        self.handle_starttag(tag, attrs)
+        self._error_depth = depth  # a void tag (<br/>) opens nothing
 
     def handle_endtag(self, tag: str) -> None:
-        self._in_error = False
+        if self._error_depth:
+            self._error_depth -= 1
 
     def handle_data(self, data: str) -> None:
-        if self._in_error and data.strip():
+        if self._error_depth and data.strip():
             self.error = " ".join(f"{self.error} {data.strip()}".split())
 
-    def login_form(self) -> tuple[str, dict[str, str]] | None:
-        for action, inputs in self.forms:
-            if action and "password" in inputs:
-                return action, inputs
-        return next(((a, i) for a, i in self.forms if a), None)
+    def login_form(self) -> tuple[str, dict[str, str], str] | None:
+        """The sign-in form: the one with a password input (credentials are never posted to any other form)."""
+        return next(((a, i, p) for a, i, p in self.forms if a and p), None)
 
 
 def looks_like_html(body: bytes, content_type: str = "") -> bool:
@@ -127,6 +143,7 @@ class ZwiftPowerClient:
             password=settings.zwiftpower_password,
             cookie=settings.zwiftpower_cookie,
             session_file=Path(settings.archive_dir) / SESSION_FILE,
+            max_logins=settings.zwiftpower_max_logins,
         )
 
     @property
@@ -160,7 +177,13 @@ class ZwiftPowerClient:
                 "(or paste a browser cookie into TDZ_ZWIFTPOWER_COOKIE)"
             )
         if self.logins >= self.max_logins:
-            raise FetchFailed(LOGIN_URL, f"session lost again after {self.logins} login(s) in this run")
+            raise FetchFailed(LOGIN_URL, f"session lost again after {self.logins} login(s) in this run "
+                                         f"(TDZ_ZWIFTPOWER_MAX_LOGINS={self.max_logins})")
+        if self.logins:  # the session was lost mid-run: give ZwiftPower a moment before signing in again
+            delay = self.http.retry.delay(self.logins - 1)
+            log.info("ZwiftPower session lost; logging in again in %.1f s (login %d of at most %d)", delay,
+                     self.logins + 1, self.max_logins)
+            await asyncio.sleep(delay)
         self.logins += 1
         try:
             page = await self.http.get(LOGIN_URL, "login")
@@ -171,9 +194,9 @@ class ZwiftPowerClient:
             form.feed(page.text)
             found = form.login_form()
             if found is None:
-                raise self._fail(f"no login form on the Zwift sign-in page ({page.url})")
-            action, inputs = found
-            fields = {**inputs, "username": self.username or "", "password": self._password_text()}
+                raise self._fail(f"no sign-in form with a password field on the Zwift sign-in page ({page.url})")
+            action, inputs, password_field = found
+            fields = {**inputs, "username": self.username or "", password_field: self._password_text()}
             answer = await self.http.request(
                 "POST", urljoin(str(page.url), action), "login", retries=False, data=fields
             )
