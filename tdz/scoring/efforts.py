@@ -131,17 +131,14 @@ def _race_reason(season: Season, efforts: pd.DataFrame) -> pd.Series:
     scoring = season.scoring
     signals = scoring.race_signals if isinstance(scoring, TimeScoring) else ()
     pattern = getattr(scoring, "race_pattern", None)
-    typed = efforts["event_type"].eq("RACE").fillna(False).astype(bool) if "event_type" in signals else None
-    named = (efforts["event_name"].fillna("").str.contains(pattern, case=False, regex=True).astype(bool)
-             if pattern and "name" in signals else None)
-    reason = pd.Series("", index=efforts.index, dtype="string")
-    if typed is not None:
-        reason = reason.mask(typed, "Zwift event type RACE")
-    if named is not None:
-        reason = reason.mask(named & reason.eq(""), f"name matches {pattern}")
-        reason = reason.mask(named & reason.ne(f"name matches {pattern}") & reason.ne(""),
-                             f"Zwift event type RACE; name matches {pattern}")
-    return reason
+    never = np.zeros(len(efforts), dtype=bool)
+    typed = efforts["event_type"].eq("RACE").fillna(False).to_numpy(bool) if "event_type" in signals else never
+    named = (efforts["event_name"].fillna("").str.contains(pattern, case=False, regex=True).to_numpy(bool)
+             if pattern and "name" in signals else never)
+    reason = np.select([typed & named, typed, named],
+                       [f"Zwift event type RACE; name matches {pattern}", "Zwift event type RACE",
+                        f"name matches {pattern}"], "")
+    return pd.Series(reason, index=efforts.index, dtype="string")
 
 
 def _route_label(route_id: object, laps: object, distance_m: object) -> str:
