@@ -135,3 +135,18 @@ def test_tdz_demo_prints_the_site_and_tdz_site_rebuilds_it_without_publishing(
     monkeypatch.setenv("TDZ_ARCHIVE_DIR", str(workspace / "no-archive"))
     missing = CliRunner().invoke(app, ["site", "--season", str(KWCC_FILE)])
     assert missing.exit_code == 1 and "kwcc-tdz-2026: no raw archive at" in missing.stderr
+
+
+def test_a_site_folder_that_cannot_be_written_is_one_line_after_the_workbook_is_published(
+        workspace: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from typer.testing import CliRunner
+
+    from tdz.cli import app
+
+    blocker = workspace / "not-a-folder"
+    blocker.write_text("a file where the site folder should be")
+    monkeypatch.setenv("TDZ_SITE_DIR", str(blocker))
+    result = CliRunner().invoke(app, ["rescore", "--season", str(KWCC_FILE)])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert f"error: results site: cannot write {blocker}" in result.stderr.replace("\n", "")
+    assert (workspace / "out" / "kwcc-tdz-2026.xlsx").stat().st_size > 100_000  # the tabs were published first

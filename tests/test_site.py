@@ -17,7 +17,7 @@ from tdz.publish.report import snapshot
 from tdz.publish.site import SITE_FILE, write_site
 from tdz.publish.site.model import penalties, slug
 from tdz.publish.site.news import latest_news
-from tdz.publish.tables import clock
+from tdz.publish.tables import clock, output_tables_for
 from tdz.season import Season
 from tests.conftest import score_demo
 
@@ -68,8 +68,7 @@ def test_every_page_type_is_written_for_both_seasons(site: Path, demo_tables: di
     assert not [p for p in site.iterdir() if p.name.startswith(".")], "a temporary build folder was left behind"
 
 
-def test_every_link_and_asset_lands_on_a_file_in_the_folder(site: Path) -> None:
-    """Relative links only, so the folder works from file:// and on any static host."""
+def broken_links(site: Path) -> list[tuple[str, str]]:
     missing = []
     for path, html in pages(site).items():
         for target in re.findall(r'(?:href|src)="([^"]+)"', html):
@@ -79,7 +78,25 @@ def test_every_link_and_asset_lands_on_a_file_in_the_folder(site: Path) -> None:
             resolved = (path.parent / unquote(urlsplit(target).path)).resolve()
             if not resolved.is_file() or not resolved.is_relative_to(site.resolve()):
                 missing.append((str(path.relative_to(site)), target))
-    assert missing == []  # the footer's "All seasons" link leaves the season folder for the seasons index
+    return missing
+
+
+def test_every_link_and_asset_lands_on_a_file_in_the_folder(site: Path) -> None:
+    """Relative links only, so the folder works from file:// and on any static host (the footer's "All seasons"
+    link leaves the season folder for the seasons index)."""
+    assert broken_links(site) == []
+
+
+@pytest.mark.parametrize("kind", ["points", "time"])
+def test_a_season_before_its_first_results_has_every_section_and_no_broken_link(tmp_path: Path, kind: str) -> None:
+    tables = {t.name: t.empty() for t in output_tables_for(kind)}
+    tables["about"] = pd.DataFrame({"key": ["season_id", "season_name", "scoring", "rounds_final", "rounds"],
+                                    "value": ["new-season", "New season", kind, "0", "6"]})
+    home = write_site(tables, tmp_path).read_text(encoding="utf-8")
+    assert "0 riders, 0 efforts; 0 of 6" in home and "Provisional" in home
+    board = tmp_path / "new-season" / ("standings" if kind == "points" else "gc") / "overall.html"
+    assert "No results yet." in board.read_text(encoding="utf-8")
+    assert broken_links(tmp_path) == []
 
 
 def test_tables_are_accessible(site: Path) -> None:

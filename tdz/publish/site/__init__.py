@@ -27,6 +27,7 @@ from typing import Any
 import pandas as pd
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
+from tdz.errors import TdzError
 from tdz.publish.site.model import (
     about,
     gc_pools,
@@ -51,7 +52,11 @@ from tdz.publish.workbook.cells import content_hash
 SITE_FILE = "site.json"
 """Each season folder's facts for the seasons index (name, status, as of)."""
 
-__all__ = ["SiteNews", "season_pages", "write_site"]
+__all__ = ["SiteNews", "SiteWriteError", "season_pages", "write_site"]
+
+
+class SiteWriteError(TdzError, OSError):
+    """The site folder cannot be written (missing permission, a file where the folder should be, a full disk)."""
 
 
 def _environment() -> Environment:
@@ -146,10 +151,20 @@ def _current_digest(target: Path) -> str:
 
 def write_site(tables: Mapping[str, pd.DataFrame], folder: Path, *, news: SiteNews | None = None) -> Path:
     """Write the season's site into `folder/<season_id>/` (unless it already shows exactly these tables and news)
-    and the seasons index `folder/index.html`; return the season's `index.html`."""
+    and the seasons index `folder/index.html`; return the season's `index.html`. A folder that cannot be written
+    is a `SiteWriteError` (one line), and the site there stays as it was."""
+    try:
+        return _write_site(tables, Path(folder), news)
+    except OSError as exc:
+        if isinstance(exc, SiteWriteError):
+            raise
+        raise SiteWriteError(f"results site: cannot write {exc.filename or folder} ({exc.strerror or exc}); set "
+                             "TDZ_SITE_DIR to a folder tdz may write") from None
+
+
+def _write_site(tables: Mapping[str, pd.DataFrame], folder: Path, news: SiteNews | None) -> Path:
     env = _environment()
     site = _site(tables, news)
-    folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / site["id"]
     digest = site_digest(tables, news)

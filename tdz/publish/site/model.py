@@ -98,6 +98,9 @@ def pool_label(dims: Mapping[str, str]) -> str:
 
 # --- pools and pickers ----------------------------------------------------------------------------------------
 
+OVERALL = Pool("overall", "overall", "Overall", {})
+"""The one pool of a season before its first results, so the standings page (empty) is always there."""
+
 
 def standings_pools(standings: pd.DataFrame) -> list[Pool]:
     """Every pool of a points season in the standings' order (overall first, then the season's pool list)."""
@@ -107,7 +110,7 @@ def standings_pools(standings: pd.DataFrame) -> list[Pool]:
     for name, *values in zip(*(text(first[c]) for c in columns), strict=True):
         dims = dict(zip(("gender", "power_category", "age_category"), values, strict=True))
         pools.append(Pool(name, slug(name), pool_label(dims), dims))
-    return pools
+    return pools or [OVERALL]
 
 
 def gc_pools(gc: pd.DataFrame) -> list[Pool]:
@@ -117,8 +120,8 @@ def gc_pools(gc: pd.DataFrame) -> list[Pool]:
     pools = []
     for name, group, gender in zip(*(text(first[c]) for c in columns), strict=True):
         dims = {"gender": gender, "group": group}
-        pools.append(Pool(name, slug(name), pool_label(dims) if name != "overall" else "Overall", dims))
-    return pools
+        pools.append(Pool(name, slug(name), pool_label(dims), dims))
+    return pools or [OVERALL]
 
 
 def pickers(pools: Iterable[Pool], dims: Iterable[tuple[str, str]]) -> list[Picker]:
