@@ -14,7 +14,8 @@ from prefect.artifacts import (
 from tdz.pipeline import RunResult
 from tdz.publish.report import problem_rows
 
-LINK_TEXT = {"workbook": "{season} workbook", "looker": "Create the Looker Studio report on this Sheet's output tabs"}
+LINK_TEXT = {"workbook": "{season} workbook", "looker": "Create the Looker Studio report on this Sheet's output tabs",
+             "site": "{season} results site"}
 
 
 def artifact_key(season_id: str, what: str) -> str:

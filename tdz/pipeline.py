@@ -11,7 +11,8 @@ never raised: they travel with the results to the problems tab.
     discover            ZwiftPower's recent-results list → suggested events (written to the Events tab)
     fetch               plan → fetch → raw archive; nothing answered at all → NothingFetched
     parse, score        raw archive + organiser tabs → every output table + problems
-    publish             the never-blank guard, then every output tab in one write (none when unchanged)
+    publish             the never-blank guard, then every output tab in one write (none when unchanged), then the
+                        results site from the same tables (when TDZ_SITE_DIR is set)
     account             what the run did: summary, changes, calls to the outside, links
 """
 
@@ -52,6 +53,8 @@ from tdz.season import Season, load_season
 from tdz.settings import Settings, Target, load_settings
 
 if TYPE_CHECKING:  # the fetching side (httpx and the sources) is imported by the runs that fetch, not by a rescore
+    import pandas as pd
+
     from tdz.ingest.discovery import Discovered
     from tdz.ingest.fetch import FetchReport
     from tdz.ingest.sources import Sources
@@ -217,11 +220,14 @@ class Published:
     """Why nothing was published ("" when it was): a dry run, or no raw archive yet."""
     previous: RunSnapshot | None
     current: RunSnapshot
+    site: Path | None = None
+    """The results site's home page, when the settings name a site folder."""
 
 
 def publish(run: SeasonRun, scored: ScoredSeason, progress: Progress | None = None) -> Published:
-    """Every output tab, whole, in one write (none when nothing changed). Refuses (`WouldBlankStandings`) a
-    publish that would blank standings published before."""
+    """Every output tab, whole, in one write (none when nothing changed), then the results site from the same
+    tables when `site_dir` is set. Refuses (`WouldBlankStandings`) a publish that would blank standings published
+    before; a publish that fails writes no site, so the site never shows what the workbook does not."""
     current, previous = snapshot(run.season.id, scored.tables), load_snapshot(run.snapshot_path)
     skipped = "dry run" if run.request.dry_run else publishable(run.archive.exists(), run.archive.root, previous,
                                                                 current)
@@ -232,7 +238,20 @@ def publish(run: SeasonRun, scored: ScoredSeason, progress: Progress | None = No
     report = run.workbook.publish(
         scored.tables, (lambda done, total: progress("publish", done, total)) if progress else None)
     save_snapshot(run.snapshot_path, current)
-    return Published(report, "", previous, current)
+    site = write_results_site(run, scored.tables, previous, current) if run.settings.site_dir else None
+    return Published(report, "", previous, current, site)
+
+
+def write_results_site(run: SeasonRun, tables: Mapping[str, pd.DataFrame], previous: RunSnapshot | None,
+                       current: RunSnapshot, *, folder: Path | None = None, publishing: bool = True) -> Path:
+    """The season's results site in `folder` (default: the settings' site folder, else `<out_dir>/site`), with
+    what changed at the last publish that changed something (kept only when `publishing`: `tdz site` rebuilds the
+    site without publishing). Returns its home page."""
+    from tdz.publish.site import write_site
+    from tdz.publish.site.news import latest_news, news_path
+
+    news = latest_news(news_path(run.settings.out_dir, run.season.id), previous, current, run.now, keep=publishing)
+    return write_site(tables, folder or run.settings.site_dir or run.settings.out_dir / "site", news=news)
 
 
 # --- what the run did ---------------------------------------------------------------------------------------------
@@ -248,6 +267,8 @@ class RunResult(BaseModel):
     counts: RunCounts
     problems: list[Problem]
     links: dict[str, str]
+    site: str = ""
+    """The results site's home page written by this run ("" when none was)."""
     skipped: str = ""
     fetch_markdown: str = ""
 
@@ -274,10 +295,13 @@ def account(run: SeasonRun, scored: ScoredSeason, published: Published, *, flow:
     summary.workbook = run.workbook.location
     fetch_markdown = "\n\n".join(m for m in (fetched.to_markdown() if fetched else "",
                                              discovered.to_markdown() if discovered else "") if m)
+    links = run.workbook.links(OUTPUT_TABLES)
+    if published.site is not None:
+        links["site"] = published.site.resolve().as_uri()
     result = RunResult(flow=flow, dry_run=run.request.dry_run, summary=summary,
                        changes=compare(published.previous, published.current), counts=counts,
-                       problems=scored.problems, links=run.workbook.links(OUTPUT_TABLES), skipped=published.skipped,
-                       fetch_markdown=fetch_markdown)
+                       problems=scored.problems, links=links, site=str(published.site or ""),
+                       skipped=published.skipped, fetch_markdown=fetch_markdown)
     log.info("%s", result.log_line())
     return result
 

@@ -32,6 +32,8 @@ class Settings(BaseSettings):
     archive_dir: Path = Field(Path("archive"), description="Raw payload archive, one folder per season.")
     out_dir: Path = Field(Path("out"), description="Local workbooks (`<season>.xlsx`).")
     seasons_dir: Path = Field(Path("seasons"), description="Season files (`*.toml`).")
+    site_dir: Path | None = Field(None, description="Results site, a folder per season, rewritten by every publish; "
+                                  "empty = no site (`tdz demo` and `tdz site` then use `<out_dir>/site`).")
 
     workbook: Literal["xlsx", "sheets"] = Field("xlsx", description="Where tabs are read and published.")
     sheet_id: str | None = Field(None, description="Google Sheet id or full URL (workbook=sheets).")

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from tdz.season import Season, load_season
@@ -44,6 +46,31 @@ def demo_archive_dir(tmp_path_factory: pytest.TempPathFactory, ctt: Season, kwcc
     for season in (ctt, kwcc):
         ensure_demo(season, root)
     return root
+
+
+DEMO_NOW = datetime(2026, 6, 1, tzinfo=UTC)
+"""After both demo seasons: every round final."""
+
+
+def score_demo(season: Season, archive_dir: Path, now: datetime = DEMO_NOW) -> dict[str, pd.DataFrame]:
+    """The output tables of a demo season as `tdz demo` publishes them (its organiser seed rows included)."""
+    from tdz.demo import ensure_demo
+    from tdz.ingest.archive import Archive
+    from tdz.ingest.parse import parse_archive
+    from tdz.scoring import score_season
+    from tdz.scoring.organiser import read_overrides
+
+    grids = ensure_demo(season, archive_dir).organiser_seed
+    parsed = parse_archive(Archive(archive_dir, season.id))
+    overrides, problems = read_overrides(season, grids, known_riders=set(parsed.efforts["rider_id"].tolist()),
+                                         known_events=set(parsed.events["event_id"].tolist()))
+    return score_season(season, parsed, overrides, now=now, problems=problems).tables
+
+
+@pytest.fixture(scope="session")
+def demo_tables(demo_archive_dir: Path, ctt: Season, kwcc: Season) -> dict[str, dict[str, pd.DataFrame]]:
+    """Season id → the output tables of both demo seasons, scored once per session (read-only for tests)."""
+    return {season.id: score_demo(season, demo_archive_dir) for season in (ctt, kwcc)}
 
 
 @pytest.fixture(scope="session")

@@ -82,3 +82,71 @@ def test_an_organiser_dq_typed_into_the_workbook_rescores_and_survives(workspace
     # Without a stage-2 result the former leader is listed DNS, unranked, below the ranked riders.
     former = [r for r in records(tabs["gc"]) if r["rider_id"] == leader["rider_id"] and r["classification"] == "overall"]
     assert former[0]["gc_status"] == "dns" and former[0]["place"] is None
+
+
+def test_a_publish_writes_the_results_site_and_keeps_its_news_while_nothing_changes(
+        workspace: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    site = workspace / "public"
+    monkeypatch.setenv("TDZ_SITE_DIR", str(site))
+    result = rescore_season(RunRequest(season_file=str(KWCC_FILE), target="local"))
+    home = site / "kwcc-tdz-2026" / "index.html"
+    assert result.site == str(home) and result.links["site"] == home.resolve().as_uri()
+    first = home.read_text(encoding="utf-8")
+    assert f"First results: {result.summary.efforts} efforts." in first and result.summary.leaders[0].rider_name in first
+
+    again = rescore_season(RunRequest(season_file=str(KWCC_FILE), target="local"))  # nothing new
+    assert again.counts.tabs_written == [] and home.read_text(encoding="utf-8") == first
+
+    path = workspace / "out" / "kwcc-tdz-2026.xlsx"
+    leader = result.summary.leaders[0]
+    rider = next(r["rider_id"] for r in records(all_tabs(path)["gc"]) if r["rider_name"] == leader.rider_name)
+    book = openpyxl.load_workbook(path)
+    book["DQ"].append([str(rider), "2", "", "power data", "Ann (organiser)"])
+    book.save(path)
+    changed = rescore_season(RunRequest(season_file=str(KWCC_FILE), target="local"))
+    page = home.read_text(encoding="utf-8")
+    assert changed.changes.new_leaders and "New leader of Overall:" in page and "First results" not in page
+    assert "Ann (organiser)" not in page
+
+
+def test_tdz_demo_prints_the_site_and_tdz_site_rebuilds_it_without_publishing(
+        workspace: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from typer.testing import CliRunner
+
+    from tdz.cli import app
+    from tests.conftest import ROOT
+
+    monkeypatch.chdir(workspace)
+    monkeypatch.setenv("TDZ_SEASONS_DIR", str(ROOT / "seasons"))
+    result = CliRunner().invoke(app, ["demo"])
+    assert result.exit_code == 0, result.output
+    for season in ("ctt-winter-2025-26", "kwcc-tdz-2026"):
+        home = workspace / "out" / "site" / season / "index.html"
+        assert f"results site: {home}" in result.stdout.replace("\n", "") and home.exists()
+    assert (workspace / "out" / "site" / "index.html").exists()
+
+    workbook = workspace / "out" / "kwcc-tdz-2026.xlsx"
+    before = workbook.stat().st_mtime_ns
+    rebuilt = CliRunner().invoke(app, ["site", "--season", str(KWCC_FILE), "--out", str(workspace / "elsewhere")])
+    assert rebuilt.exit_code == 0, rebuilt.output
+    assert (workspace / "elsewhere" / "kwcc-tdz-2026" / "gc" / "overall.html").exists()
+    assert workbook.stat().st_mtime_ns == before  # nothing published
+
+    monkeypatch.setenv("TDZ_ARCHIVE_DIR", str(workspace / "no-archive"))
+    missing = CliRunner().invoke(app, ["site", "--season", str(KWCC_FILE)])
+    assert missing.exit_code == 1 and "kwcc-tdz-2026: no raw archive at" in missing.stderr
+
+
+def test_a_site_folder_that_cannot_be_written_is_one_line_after_the_workbook_is_published(
+        workspace: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from typer.testing import CliRunner
+
+    from tdz.cli import app
+
+    blocker = workspace / "not-a-folder"
+    blocker.write_text("a file where the site folder should be")
+    monkeypatch.setenv("TDZ_SITE_DIR", str(blocker))
+    result = CliRunner().invoke(app, ["rescore", "--season", str(KWCC_FILE)])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert f"error: results site: cannot write {blocker}" in result.stderr.replace("\n", "")
+    assert (workspace / "out" / "kwcc-tdz-2026.xlsx").stat().st_size > 100_000  # the tabs were published first

@@ -86,6 +86,7 @@ def frame(table: Table, rows: int, names: list[str] | None = None) -> pd.DataFra
         "string": lambda col, i: f"{col}-{i}",
         "int": lambda col, i: i + 1,
         "float": lambda col, i: 600.25 + i,
+        "seconds": lambda col, i: 1350.65 + i,
         "bool": lambda col, i: i % 2 == 0,
         "datetime": lambda col, i: pd.Timestamp("2026-01-12T18:00:00Z") + pd.Timedelta(days=i),
     }
@@ -366,7 +367,7 @@ def test_a_publish_too_big_for_one_request_takes_three_calls_and_lands_the_same(
     api.create_spreadsheet(oracle, editors=(EMAIL,))
 
     def big(sid: str) -> SheetsWorkbook:
-        return SheetsWorkbook(settings_for(api, key, sid), retry=FAST, max_request_bytes=60_000)
+        return SheetsWorkbook(settings_for(api, key, sid), retry=FAST, max_request_bytes=68_000)
 
     run(workbook(api, key, sheet_id), season_tables(30))
     gids = {s.title: s.sheet_id for s in api.spreadsheets[sheet_id].sheets}

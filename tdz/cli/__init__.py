@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from importlib.metadata import entry_points
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.markup import escape
@@ -119,7 +119,10 @@ def _print_result(result: RunResult) -> None:
         table.add_row(str(leader.place), escape(leader.rider_name), leader.score)
     out.print(table)
     wrote = ", ".join(result.counts.tabs_written) or f"nothing ({result.skipped or 'unchanged'})"
-    out.print(escape(f"workbook: {summary.workbook} (wrote {wrote})\n"))
+    out.print(escape(f"workbook: {summary.workbook} (wrote {wrote})"))
+    if result.site:
+        out.print(escape(f"results site: {result.site}"))
+    out.print()
 
 
 def _request(season: Path, *, event: int | None = None, round_: str | None = None, target: str | None = None,
@@ -144,7 +147,8 @@ DRY_RUN_OPTION = typer.Option(False, "--dry-run", help="Score and report, but wr
 @app.command()
 @reporting
 def demo(seed: int = typer.Option(2026, help="Seed of the generated demo seasons.")) -> None:
-    """Generate the bundled demo seasons (if absent), score them and write out/<season>.xlsx."""
+    """Generate the bundled demo seasons (if absent), score them, write out/<season>.xlsx and the results site
+    (out/site/<season>/index.html, or under TDZ_SITE_DIR)."""
     from tdz.demo import ensure_demo
     from tdz.pipeline import open_run
     from tdz.publish.tables import ORGANISER_TABS
@@ -153,7 +157,10 @@ def demo(seed: int = typer.Option(2026, help="Seed of the generated demo seasons
     settings = load_settings()
     if settings.workbook != "xlsx":
         err.print(f"[yellow]the demo writes local workbooks; ignoring TDZ_WORKBOOK={settings.workbook}[/yellow]")
-        settings = load_settings(workbook="xlsx")
+    settings = load_settings(workbook="xlsx", site_dir=settings.site_dir or settings.out_dir / "site")
+    if prefect_api() and not os.environ.get("TDZ_SITE_DIR"):
+        err.print("[yellow]the flow reads its settings from the environment: set TDZ_SITE_DIR to have it write the "
+                  "results site[/yellow]")
     _say_where()
     started = time.perf_counter()
     for name in SHIPPED_SEASONS:
@@ -190,6 +197,30 @@ def rescore(season: Path = SEASON_OPTION, target: str | None = TARGET_OPTION, dr
     settings = load_settings(request.target)
     _say_where()
     _print_result(_execute("rescore-season", request, settings))
+
+
+@app.command()
+@reporting
+def site(
+    season: Path = SEASON_OPTION,
+    out_dir: Annotated[Path | None, typer.Option("--out", help="Site folder; default TDZ_SITE_DIR, else "
+                                                 "<TDZ_OUT_DIR>/site.")] = None,
+    target: str | None = TARGET_OPTION,
+) -> None:
+    """Write the season's results site from the archive and the organiser tabs, as a rescore would publish it;
+    nothing is fetched and nothing is written to the workbook."""
+    from tdz import pipeline
+    from tdz.publish.report import load_snapshot, snapshot
+
+    request = _request(season, target=target, dry_run=True)
+    run = pipeline.open_run(request)
+    if not run.archive.exists():
+        raise TdzError(f"{run.season.id}: no raw archive at {run.archive.root} yet, so no results to show: run "
+                       f"`tdz run --season {season}` (or `tdz demo`) first")
+    scored = pipeline.score(run, pipeline.read_organiser_tabs(run), pipeline.parse(run))
+    home = pipeline.write_results_site(run, scored.tables, load_snapshot(run.snapshot_path),
+                                       snapshot(run.season.id, scored.tables), folder=out_dir, publishing=False)
+    out.print(escape(f"results site: {home}"))
 
 
 prefect_app = typer.Typer(help="Prefect: secrets, limits and the work pool the deployments need.",

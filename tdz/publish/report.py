@@ -11,6 +11,7 @@ from pydantic import BaseModel
 from tdz.errors import TdzError
 from tdz.files import atomic_write
 from tdz.problems import Problem
+from tdz.publish.tables import clock
 from tdz.season import Season
 
 
@@ -34,11 +35,6 @@ class RunSummary(BaseModel):
     workbook: str = ""
 
 
-def _clock(seconds: float) -> str:
-    whole = int(seconds)
-    return f"{whole // 3600}:{whole % 3600 // 60:02d}:{whole % 60:02d}.{int(round((seconds - whole) * 10)) % 10}"
-
-
 def summarize(season: Season, tables: Mapping[str, pd.DataFrame], as_of: pd.Timestamp | None,
               top: int = 5) -> RunSummary:
     """Counts of the run and the top riders of the main table (overall standings, or the overall GC)."""
@@ -52,7 +48,7 @@ def summarize(season: Season, tables: Mapping[str, pd.DataFrame], as_of: pd.Time
     else:
         board = tables["gc"]
         board = board[board["classification"].eq("overall") & board["place"].notna()].head(top)
-        leaders = [Leader(place=int(r.place), rider_name=str(r.rider_name), score=_clock(r.gc_time_s))
+        leaders = [Leader(place=int(r.place), rider_name=str(r.rider_name), score=clock(r.gc_time_s))
                    for r in board.itertuples()]
         title = "GC, overall (with handicaps)"
     counted = efforts[efforts["is_best"].fillna(False).astype(bool)]

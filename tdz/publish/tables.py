@@ -9,17 +9,20 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+import numpy as np
 import pandas as pd
 
 Grid = list[list[str]]
 """A tab as text: the header row first, then data rows, every cell a string ('' when empty)."""
 
-ColumnType = Literal["string", "int", "float", "bool", "datetime"]
+ColumnType = Literal["string", "int", "float", "seconds", "bool", "datetime"]
+"""`seconds` is a time in seconds (a float; every `*_s` column): Looker Studio's Duration type shows it as a clock."""
 
 PANDAS_DTYPES: dict[ColumnType, str] = {
     "string": "string",
     "int": "Int64",
     "float": "float64",
+    "seconds": "float64",
     "bool": "boolean",
     "datetime": "datetime64[ns, UTC]",
 }
@@ -27,6 +30,7 @@ LOOKER_TYPES: dict[ColumnType, str] = {
     "string": "Text",
     "int": "Number",
     "float": "Number",
+    "seconds": "Duration (sec.)",
     "bool": "Boolean",
     "datetime": "Date & Time",
 }
@@ -37,6 +41,8 @@ class Column:
     name: str
     type: ColumnType
     meaning: str
+    clock_of: str = ""
+    """For a text column: the `seconds` column it shows as `h:mm:ss.s` (filled by `with_clock_columns`)."""
 
 
 @dataclass(frozen=True)
@@ -49,6 +55,11 @@ class Table:
     @property
     def names(self) -> list[str]:
         return [c.name for c in self.columns]
+
+    @property
+    def clock_columns(self) -> dict[str, str]:
+        """Each formatted time column → the seconds column it shows."""
+        return {c.name: c.clock_of for c in self.columns if c.clock_of}
 
     def empty(self) -> pd.DataFrame:
         return conform(self, pd.DataFrame(columns=self.names))
@@ -87,8 +98,33 @@ def conform(table: Table, frame: pd.DataFrame) -> pd.DataFrame:
     return out.reset_index(drop=True)
 
 
+def clock(seconds: float) -> str:
+    """A time as `h:mm:ss.s`, tenths rounded (1350.657 → `0:22:30.7`): the one format of every time riders read."""
+    tenths = int(round(seconds * 10))
+    return f"{tenths // 36000}:{tenths // 600 % 60:02d}:{tenths // 10 % 60:02d}.{tenths % 10}"
+
+
+def clock_column(seconds: pd.Series) -> pd.Series:
+    """`clock` of every value, as text categories (empty where there is no time). Each distinct time is formatted
+    once: a time repeats in every pool of its rider, and round results run to millions of rows."""
+    codes, uniques = pd.factorize(seconds.astype("float64"))
+    label_codes, labels = pd.factorize(pd.Index([clock(v) for v in uniques], dtype=object))
+    mapped = np.where(codes >= 0, label_codes[np.maximum(codes, 0)], -1) if len(uniques) else codes
+    return pd.Series(pd.Categorical.from_codes(mapped, pd.Index(labels, dtype="string")), index=seconds.index)
+
+
+def with_clock_columns(table: Table, frame: pd.DataFrame) -> pd.DataFrame:
+    """`frame` with the table's formatted time columns filled from their seconds columns."""
+    columns = table.clock_columns
+    return frame.assign(**{name: clock_column(frame[source]) for name, source in columns.items()}) if columns else frame
+
+
 def _c(name: str, type_: ColumnType, meaning: str) -> Column:
     return Column(name, type_, meaning)
+
+
+def _clock(name: str, of: str) -> Column:
+    return Column(name, "string", f"`{of}` as h:mm:ss.s text (tenths rounded), for tables that show a time.", of)
 
 
 AS_OF = _c("as_of", "datetime", "Start time of the newest event included: unchanged inputs give unchanged tabs.")
@@ -98,6 +134,13 @@ RIDER = (
     _c("rider_name", "string", "Display name, HTML entities decoded."),
 )
 
+POOL_DIMENSION_COLUMNS = (
+    _c("pool_gender", "string", "Gender of the pool (M/F), empty when the pool is not split by gender."),
+    _c("pool_power_category", "string", "Power category of the pool, empty when not split."),
+    _c("pool_age_category", "string", "Age category of the pool, empty when not split."),
+)
+"""The pool's dimensions beside its name, so a report filters pools by gender, category and age with three pickers."""
+
 EFFORTS = Table(
     "efforts",
     "one row per attempt: a rider's result in one event, assigned to one round or stage course",
@@ -105,26 +148,28 @@ EFFORTS = Table(
         SEASON,
         _c("round_id", "string", "Round (points) or stage course (time) the effort counts for."),
         _c("stage", "string", "Stage the course belongs to (equals round_id for a CTT round)."),
+        _c("round_order", "int", "Place of the round in the season (1, 2, … 10): sort rounds by this, not by round_id."),
         _c("event_id", "int", "Zwift event id (ZwiftPower `zid`)."),
         _c("event_name", "string", "Event title."),
         _c("event_start", "datetime", "Event start, UTC."),
         *RIDER,
         _c("pen", "string", "Start pen A–E."),
         _c("pen_route", "string", "Route the rider's pen rode, from Zwift's event details; empty when they do not say (then the course's pen letter decided)."),
-        _c("finish_time_s", "float", "Finish time in seconds (the season's finish_time choice)."),
-        _c("segment_time_s", "float", "Time on the round's segment, seconds; empty when none."),
+        _c("finish_time_s", "seconds", "Finish time in seconds (the season's finish_time choice)."),
+        _c("segment_time_s", "seconds", "Time on the round's segment, seconds; empty when none."),
         _c("avg_power_w", "float", "Average power, watts; empty when not reported."),
         _c("avg_wkg", "float", "Average W/kg; empty when not reported."),
-        _c("race_penalty_s", "float", "Seconds added because the event is a race (stages that accept races with a penalty)."),
+        _c("race_penalty_s", "seconds", "Seconds added because the event is a race (stages that accept races with a penalty)."),
         _c("race_reason", "string", "Why the event is a race: Zwift event type RACE, the name matching the season's pattern, or both; empty when it is not a race."),
-        _c("start_penalty_s", "float", "Seconds added for the event's start time (the season's start-time penalty)."),
+        _c("start_penalty_s", "seconds", "Seconds added for the event's start time (the season's start-time penalty)."),
         _c("start_penalty_reason", "string", "When the event started and the rule it hit; empty when no start-time penalty."),
-        _c("manual_penalty_s", "float", "Penalty stated on a Manual results row; 0 otherwise."),
-        _c("total_time_s", "float", "finish_time_s + race_penalty_s + start_penalty_s + manual_penalty_s."),
+        _c("manual_penalty_s", "seconds", "Penalty stated on a Manual results row; 0 otherwise."),
+        _c("total_time_s", "seconds", "finish_time_s + race_penalty_s + start_penalty_s + manual_penalty_s."),
         _c("is_best", "bool", "This is the rider's best effort of the round."),
         _c("is_pb", "bool", "Faster than the rider's best so far on the same route (points scoring)."),
         _c("status", "string", "ok, dnf, dq or excluded."),
         _c("status_reason", "string", "Why an effort is dq or excluded; empty otherwise."),
+        _clock("total_time", "total_time_s"),
         AS_OF,
     ),
 )
@@ -135,14 +180,17 @@ ROUND_RESULTS = Table(
     (
         SEASON,
         _c("pool", "string", "Pool name, e.g. overall, gender=F, 'gender=M, power_category=B' (dimensions joined by a comma)."),
+        *POOL_DIMENSION_COLUMNS,
         _c("round_id", "string", "Round id."),
+        _c("round_order", "int", "Place of the round in the season (1, 2, … 10): sort rounds by this, not by round_id."),
         _c("route", "string", "Route of the round."),
         _c("terrain", "string", "flat, rolling or mountain."),
         *RIDER,
         _c("event_id", "int", "Event of the best effort."),
-        _c("finish_time_s", "float", "Best effort time, seconds."),
+        _c("finish_time_s", "seconds", "Best effort time, seconds."),
+        _clock("finish_time", "finish_time_s"),
         _c("position", "int", "Place in the round within the pool (equal times share)."),
-        _c("segment_time_s", "float", "Segment time of the best effort, seconds; empty when none."),
+        _c("segment_time_s", "seconds", "Segment time of the best effort, seconds; empty when none."),
         _c("segment_place", "int", "Segment place within the pool; empty when no segment time."),
         _c("segment_bonus", "float", "Points deducted for the segment place."),
         _c("round_score", "float", "position − segment_bonus."),
@@ -159,9 +207,7 @@ STANDINGS = Table(
     (
         SEASON,
         _c("pool", "string", "Pool name; `overall` holds every rider."),
-        _c("pool_gender", "string", "Gender of the pool (M/F), empty when the pool is not split by gender."),
-        _c("pool_power_category", "string", "Power category of the pool, empty when not split."),
-        _c("pool_age_category", "string", "Age category of the pool, empty when not split."),
+        *POOL_DIMENSION_COLUMNS,
         _c("place", "int", "Place in the pool: more counted rounds first, then lowest total."),
         *RIDER,
         _c("gender", "string", "M or F, from the latest result."),
@@ -185,19 +231,21 @@ STAGE_RESULTS = Table(
         SEASON,
         _c("stage", "string", "Stage."),
         _c("round_id", "string", "Stage course id (e.g. 3.1)."),
+        _c("round_order", "int", "Place of the round in the season (1, 2, … 10): sort rounds by this, not by round_id."),
         _c("route", "string", "Route of the course."),
         *RIDER,
         _c("rider_group", "string", "Handicap group from the Rider registry tab; empty when none."),
         _c("event_id", "int", "Event of the best (fastest raw) effort."),
-        _c("raw_time_s", "float", "Fastest raw time, seconds."),
-        _c("race_penalty_s", "float", "Seconds added because the event is a race (stages that accept races with a penalty)."),
+        _c("raw_time_s", "seconds", "Fastest raw time, seconds."),
+        _c("race_penalty_s", "seconds", "Seconds added because the event is a race (stages that accept races with a penalty)."),
         _c("race_reason", "string", "Why the event is a race: Zwift event type RACE, the name matching the season's pattern, or both; empty when it is not a race."),
-        _c("start_penalty_s", "float", "Seconds added for the event's start time (the season's start-time penalty)."),
+        _c("start_penalty_s", "seconds", "Seconds added for the event's start time (the season's start-time penalty)."),
         _c("start_penalty_reason", "string", "When the event started and the rule it hit; empty when no start-time penalty."),
-        _c("manual_penalty_s", "float", "Penalty stated on a Manual results row; 0 otherwise."),
-        _c("total_time_s", "float", "raw_time_s + race_penalty_s + start_penalty_s + manual_penalty_s."),
+        _c("manual_penalty_s", "seconds", "Penalty stated on a Manual results row; 0 otherwise."),
+        _c("total_time_s", "seconds", "raw_time_s + race_penalty_s + start_penalty_s + manual_penalty_s."),
         _c("place", "int", "Place in the stage course by total time (equal totals share)."),
         _c("group_place", "int", "Place within the rider group's letter."),
+        _clock("total_time", "total_time_s"),
         _c("source", "string", "zwiftpower, or the source noted on a manual result."),
         _c("stage_status", "string", "provisional or final."),
         AS_OF,
@@ -211,15 +259,19 @@ GC = Table(
     (
         SEASON,
         _c("classification", "string", "overall, group A, group B…, or women."),
+        _c("classification_group", "string", "Group letter of the classification (A, B…), empty when not split by group."),
+        _c("classification_gender", "string", "F for the women's classification, empty when not split by gender."),
         _c("place", "int", "Place; empty for riders listed unranked (DNS)."),
         *RIDER,
         _c("rider_group", "string", "Handicap group."),
         _c("gender", "string", "M or F."),
         _c("stages_completed", "int", "Stage courses with a result."),
-        _c("stage_time_s", "float", "Sum of stage total times, seconds."),
-        _c("handicap_s", "float", "Handicap of the rider's group, added once."),
-        _c("gc_time_s", "float", "stage_time_s + handicap_s."),
-        _c("gap_s", "float", "Seconds behind the leader of this classification."),
+        _c("stage_time_s", "seconds", "Sum of stage total times, seconds."),
+        _c("handicap_s", "seconds", "Handicap of the rider's group, added once."),
+        _c("gc_time_s", "seconds", "stage_time_s + handicap_s."),
+        _clock("gc_time", "gc_time_s"),
+        _c("gap_s", "seconds", "Seconds behind the leader of this classification."),
+        _clock("gap", "gap_s"),
         _c("gc_status", "string", "ranked, or dns when the rider missed a stage that has results."),
         _c("classification_status", "string", "provisional until the last stage is final."),
         AS_OF,

@@ -14,7 +14,12 @@ import pandas as pd
 
 from tdz.ingest.parse import ParsedArchive
 from tdz.problems import Problem
-from tdz.publish.tables import OUTPUT_TABLES, conform, output_tables_for
+from tdz.publish.tables import (
+    OUTPUT_TABLES,
+    conform,
+    output_tables_for,
+    with_clock_columns,
+)
 from tdz.scoring.efforts import incomplete_rounds, prepare_efforts, round_status
 from tdz.scoring.organiser import Overrides
 from tdz.scoring.points import score_points
@@ -76,8 +81,10 @@ def score_season(
         # Constant text as a one-category column: a million copies of one string cost seconds to type-check.
         constants = {k: pd.Categorical.from_codes(np.zeros(len(frame), dtype=np.int8), [v]) if isinstance(v, str)
                      else v for k, v in {"season_id": season.id, **columns}.items()}
+        if "round_order" in frame:  # counted from 0 inside scoring, from 1 in the tabs
+            constants["round_order"] = frame["round_order"] + 1
         frame = frame.assign(as_of=as_of, **constants)
-        return conform(OUTPUT_TABLES[name], frame)
+        return conform(OUTPUT_TABLES[name], with_clock_columns(OUTPUT_TABLES[name], frame))
 
     tables: dict[str, pd.DataFrame] = {}
     tables["efforts"] = finish("efforts", efforts)

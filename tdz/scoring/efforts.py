@@ -205,7 +205,7 @@ def _apply_dqs(efforts: pd.DataFrame, overrides: Overrides) -> None:
         return
     rows = []
     for dq in overrides.dqs:
-        reason = f"DQ: {dq.reason}" + (f" (set by {dq.set_by})" if dq.set_by else "")
+        reason = f"DQ: {dq.reason}"  # who decided (set_by) stays in the organisers' DQ tab: output tabs are public
         for round_id in dq.round_ids or ("",):
             rows.append((dq.rider_id, round_id, dq.event_id if dq.event_id is not None else -1, reason))
     table = pd.DataFrame(rows, columns=["rider_id", "dq_round", "dq_event", "dq_reason"])

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from tdz.scoring.pools import pool_membership
+from tdz.scoring.pools import pool_dimensions, pool_membership
 from tdz.scoring.ranking import first_per_group, sort_key, sorted_shared_place
 from tdz.scoring.tiebreaks import place_with_tie_breaks
 from tdz.season import PointsScoring, Season
@@ -190,6 +190,7 @@ def round_results(
     results = pd.DataFrame({
         "pool_index": member_pool[member],
         "pool": pd.Categorical.from_codes(member_pool[member], membership["pool"].cat.categories),
+        **pool_dimensions(membership, member_pool[member]),
         "round_order": round_,
         "round_id": pd.Categorical.from_codes(round_, round_ids),
         "route": pd.Categorical.from_codes(route_of_round[round_], list(route_names)),

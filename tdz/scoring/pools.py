@@ -93,3 +93,16 @@ def pool_membership(profiles: pd.DataFrame, pools: tuple[str, ...]) -> pd.DataFr
            for dim in POOL_DIMENSIONS},
     })
 
+
+
+def pool_dimensions(membership: pd.DataFrame, pool_index: np.ndarray) -> dict[str, pd.Categorical]:
+    """`pool_gender`, `pool_power_category` and `pool_age_category` of each pool number in `pool_index` (the
+    pools' dimension values from `pool_membership`, one lookup per pool, not per row)."""
+    pools = membership.drop_duplicates("pool_index")
+    columns = {}
+    for dim in POOL_DIMENSIONS:
+        column = pools[f"pool_{dim}"]
+        codes = np.full(int(membership["pool_index"].to_numpy().max(initial=-1)) + 1, -1, dtype=np.int64)
+        codes[pools["pool_index"].to_numpy(dtype=np.int64)] = column.cat.codes.to_numpy()
+        columns[f"pool_{dim}"] = pd.Categorical.from_codes(codes[pool_index], column.cat.categories)
+    return columns

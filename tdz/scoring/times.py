@@ -62,11 +62,13 @@ def general_classification(
     riders["gc_time_s"] = (riders["stage_time_s"] + riders["handicap_s"]).round(3)
     riders["gc_status"] = (riders["stages_completed"] == courses_with_results).map({True: "ranked", False: "dns"})
     riders = riders.reset_index()
-    parts = [riders.assign(classification="overall")]
+    parts = [riders.assign(classification="overall", classification_group=None, classification_gender=None)]
     letters = riders["rider_group"].astype("string").str[0]
     for letter in sorted(letters.dropna().unique()):
-        parts.append(riders[letters == letter].assign(classification=f"group {letter}"))
-    parts.append(riders[riders["gender"].eq("F").fillna(False).astype(bool)].assign(classification="women"))
+        parts.append(riders[letters == letter].assign(classification=f"group {letter}", classification_group=letter,
+                                                      classification_gender=None))
+    parts.append(riders[riders["gender"].eq("F").fillna(False).astype(bool)].assign(
+        classification="women", classification_group=None, classification_gender="F"))
     table = pd.concat(parts, ignore_index=True)
     ranked = table["gc_status"].eq("ranked")
     round_places = table.loc[ranked, ["classification", "rider_id"]].merge(
