@@ -29,6 +29,7 @@ from tests.conftest import ROOT
 FASTAPI = tuple(int(p) for p in version("fastapi").split(".")[:2])
 pytestmark = [
     pytest.mark.smoke,
+    pytest.mark.xdist_group("smoke"),
     pytest.mark.skipif(FASTAPI >= (0, 152), reason=(
         "prefect 3.8's server refuses `prefect deploy`'s worker query (explicit null limit) under fastapi>=0.152: "
         "pin fastapi<0.152 in pyproject.toml")),

@@ -32,7 +32,7 @@ from tests.club import HOOK_TOKEN, PASSWORD, ClubServers, Receiver, tab
 from tests.conftest import KWCC_FILE
 from tests.fakes.sheets_api import FakeSheetsAPI
 
-pytestmark = pytest.mark.usefixtures("prefect_harness")
+pytestmark = [pytest.mark.usefixtures("prefect_harness"), pytest.mark.xdist_group("prefect")]
 
 
 def run_flow(flow, **parameters: object) -> State:  # noqa: ANN001
