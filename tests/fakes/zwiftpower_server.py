@@ -73,7 +73,7 @@ class FakeSignIn(FakeServer):
                 return "sso_post", html_answer("<html>bad request: hidden inputs missing</html>", status=400)
             user = form.get("username", "")
             if self.zp.users.get(user) != form.get("password"):
-                return "sso_post", self._form_page("Invalid username or password.")
+                return "sso_post", self._form_page(self.zp.login_error)
             code = self.zp.issue_code(user)
             back = f"{self.zp.url}{LOGIN_PATH}?mode=login&login=external&oauth_service=oauthzpsso&code={code}"
             return "sso_post", redirect(back, ("KEYCLOAK_SESSION=abc; Path=/auth/realms/zwift/",))
@@ -109,6 +109,8 @@ class FakeZwiftPower(FakeServer):
         self.sprints: dict[int, list[dict]] = {}
         self.event_list: list[dict] = []
         self.profiles: dict[int, dict] = {}
+        self.login_error = "Invalid username or password."
+        """The sign-in page's words (HTML allowed) for a refused password."""
         self._codes: dict[str, str] = {}
         self._ids = itertools.count(1)
         self.sign_in = FakeSignIn(self)

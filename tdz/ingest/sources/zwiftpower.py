@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import stat
 from collections import Counter
 from datetime import datetime, timezone
 from html.parser import HTMLParser
@@ -39,14 +40,18 @@ class ZwiftPowerLoginError(TdzError):
     """The login (or the pasted cookie) did not give a ZwiftPower session. Never retried."""
 
 
+VOID_TAGS = frozenset({"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "wbr"})
+
+
 class _LoginForm(HTMLParser):
-    """The Keycloak page's login form: its action (attribute values arrive HTML-unescaped), inputs, error text."""
+    """The Keycloak page's login form: its action (attribute values arrive HTML-unescaped), inputs, and the error
+    text, whole: everything inside the error element, links and emphasis within it included."""
 
     def __init__(self) -> None:
         super().__init__()
         self.forms: list[tuple[str, dict[str, str]]] = []
-        self.error = ""
-        self._in_error = False
+        self._error_text = ""
+        self._error_depth = 0  # open elements inside (and including) the error element; 0 = outside it
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         values = {name: value or "" for name, value in attrs}
@@ -54,15 +59,24 @@ class _LoginForm(HTMLParser):
             self.forms.append((values.get("action", ""), {}))
         elif tag == "input" and self.forms and values.get("name"):
             self.forms[-1][1][values["name"]] = values.get("value", "")
+        if tag in VOID_TAGS:
+            return
+        if self._error_depth:
+            self._error_depth += 1
         elif values.get("id") in ("input-error", "kc-error-message") or "kc-feedback-text" in values.get("class", ""):
-            self._in_error = True
+            self._error_depth = 1
 
     def handle_endtag(self, tag: str) -> None:
-        self._in_error = False
+        if self._error_depth and tag not in VOID_TAGS:
+            self._error_depth -= 1
 
     def handle_data(self, data: str) -> None:
-        if self._in_error and data.strip():
-            self.error = " ".join(f"{self.error} {data.strip()}".split())
+        if self._error_depth:
+            self._error_text += data
+
+    @property
+    def error(self) -> str:
+        return " ".join(self._error_text.split())
 
     def login_form(self) -> tuple[str, dict[str, str]] | None:
         for action, inputs in self.forms:
@@ -262,6 +276,8 @@ class ZwiftPowerClient:
             if saved.get("user") != self.username or not isinstance(saved.get("cookies"), dict):
                 return False
             self._set_cookies({str(k): str(v) for k, v in saved["cookies"].items()})
+            if stat.S_IMODE(self.session_file.stat().st_mode) & 0o077:  # copied in, or saved by an older tdz
+                self.session_file.chmod(0o600)
         except (OSError, ValueError, AttributeError):
             return False
         return self.logged_in()
