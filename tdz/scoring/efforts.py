@@ -15,7 +15,7 @@ from tdz.events import listed_event_rounds
 from tdz.ingest.parse import ParsedArchive
 from tdz.problems import Problem
 from tdz.scoring.organiser import Overrides
-from tdz.scoring.ranking import first_per_group, sort_key
+from tdz.scoring.ranking import first_per_group, sort_key, whole_ms
 from tdz.season import Season, TimeScoring
 
 
@@ -108,17 +108,19 @@ def _start_penalty(season: Season, starts: pd.Series) -> pd.Series:
 
 
 def _apply_dqs(efforts: pd.DataFrame, overrides: Overrides) -> None:
+    """Mark every effort a DQ row covers, manual results included (they have no event: only a season or round DQ
+    covers them). The reason is shown to riders; who decided stays on the DQ tab."""
     if not overrides.dqs:
         return
     rows = []
     for dq in overrides.dqs:
-        reason = f"DQ: {dq.reason}" + (f" (set by {dq.set_by})" if dq.set_by else "")
+        reason = f"DQ: {dq.reason}"
         for round_id in dq.round_ids or ("",):
             rows.append((dq.rider_id, round_id, dq.event_id if dq.event_id is not None else -1, reason))
     table = pd.DataFrame(rows, columns=["rider_id", "dq_round", "dq_event", "dq_reason"])
     keyed = efforts[["rider_id", "round_id", "event_id"]].reset_index().merge(table, on="rider_id")
     match = ((keyed["dq_round"] == "") | (keyed["dq_round"] == keyed["round_id"])) & (
-        (keyed["dq_event"] == -1) | (keyed["dq_event"] == keyed["event_id"])
+        (keyed["dq_event"] == -1) | (keyed["dq_event"] == keyed["event_id"]).fillna(False)
     )
     hits = keyed[match].drop_duplicates("index").set_index("index")["dq_reason"]
     if len(hits):
@@ -147,7 +149,7 @@ def prepare_efforts(season: Season, parsed: ParsedArchive, overrides: Overrides)
     wrong_pen = ~((efforts["round_pen"] == "") | (efforts["pen"] == efforts["round_pen"]))
 
     time_column = "time_s" if season.season.finish_time == "time" else "gun_time_s"
-    efforts["finish_time_s"] = efforts[time_column]
+    efforts["finish_time_s"] = whole_ms(efforts[time_column])
     efforts.loc[efforts["status"].eq("ok") & efforts["finish_time_s"].isna(), "status"] = "dnf"
 
     pattern = getattr(scoring, "race_pattern", None)
@@ -160,7 +162,7 @@ def prepare_efforts(season: Season, parsed: ParsedArchive, overrides: Overrides)
     efforts["start_penalty_s"] = np.where(efforts["start_penalty_applies"].astype(bool),
                                           _start_penalty(season, efforts["event_start"]), 0.0)
     efforts["penalty_s"] = efforts["race_penalty_s"] + efforts["start_penalty_s"]
-    efforts["total_time_s"] = (efforts["finish_time_s"] + efforts["penalty_s"]).round(3)
+    efforts["total_time_s"] = whole_ms(efforts["finish_time_s"] + efforts["penalty_s"])
 
     ok = efforts["status"].eq("ok")
     excluded_by_listing = efforts["listing"].eq("excluded")
@@ -174,13 +176,14 @@ def prepare_efforts(season: Season, parsed: ParsedArchive, overrides: Overrides)
         "rode pen " + efforts.loc[pen_out, "pen"].fillna("?") + "; this course counts pen "
         + efforts.loc[pen_out, "round_pen"]
     )
-    _apply_dqs(efforts, overrides)
 
     segments = parsed.segments.rename(columns={"segment_time_s": "segment_time_s"})
     efforts = efforts.merge(segments, on=["event_id", "rider_id", "segment_id"], how="left")
+    efforts["segment_time_s"] = whole_ms(efforts["segment_time_s"])
     efforts["source"] = "zwiftpower"
     efforts["event_id"] = efforts["event_id"].astype("Int64")
     efforts = _add_manual_results(season, efforts, overrides)
+    _apply_dqs(efforts, overrides)
     efforts["is_best"] = mark_best(efforts)
     order = np.lexsort([sort_key(efforts[c]) for c in ("event_id", "event_start", "rider_id", "round_order")])
     return PreparedEfforts(efforts.take(order).reset_index(drop=True), problems)
@@ -209,7 +212,7 @@ def _add_manual_results(season: Season, efforts: pd.DataFrame, overrides: Overri
         "source": "manual: " + manual["source"],
         "listing": "manual",
     })
-    rows["total_time_s"] = rows["finish_time_s"] + rows["penalty_s"]
+    rows["total_time_s"] = whole_ms(rows["finish_time_s"] + rows["penalty_s"])
     for column in ("stage", "route", "terrain", "round_order", "segment_id", "closes"):
         rows[column] = rows["round_id"].map(rounds[column])
     # The rider's name as their results show it, else the registry's; the rest of the profile (gender, age,

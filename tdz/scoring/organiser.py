@@ -24,18 +24,25 @@ from tdz.publish.tables import (
 )
 from tdz.season import Season
 
-_DURATION = re.compile(r"^(?:(?:(\d+):)?([0-5]?\d):)?(\d+(?:\.\d+)?)$")
+_DURATION = re.compile(r"^(?:(?:([0-9]{1,4}):)?([0-9]{1,6}):)?([0-9]{1,9})(?:\.([0-9]+))?$")
 
 
 def parse_duration(text: str) -> float:
-    """Seconds from `m:ss`, `h:mm:ss` or plain seconds, decimals allowed ("41:23.5" → 2483.5)."""
+    """Seconds from `m:ss`, `h:mm:ss` or plain seconds, to the millisecond ("41:23.5" → 2483.5).
+
+    Counted in whole milliseconds, so a typed `20:32.053` is exactly ZwiftPower's 1232.053 (further decimals are
+    rounded). Minutes may pass 59 when there are no hours (`75:00` is 1:15:00); ASCII digits only."""
     match = _DURATION.match(text.strip())
     if not match:
         raise ValueError("not a time: use m:ss, h:mm:ss or seconds, e.g. 41:23.5")
-    hours, minutes, seconds = match.groups()
-    if (hours or minutes) and float(seconds) >= 60:
+    hours, minutes, seconds, fraction = match.groups()
+    if hours is not None and int(minutes) >= 60:
+        raise ValueError("minutes must be below 60 in h:mm:ss")
+    if minutes is not None and int(seconds) >= 60:
         raise ValueError("seconds must be below 60 in m:ss or h:mm:ss")
-    return int(hours or 0) * 3600 + int(minutes or 0) * 60 + float(seconds)
+    fraction = fraction or ""
+    ms = ((int(hours or 0) * 60 + int(minutes or 0)) * 60 + int(seconds)) * 1000 + int(fraction[:3].ljust(3, "0"))
+    return (ms + (fraction[3:4] >= "5")) / 1000
 
 
 def parse_rider_id(text: str) -> int:
