@@ -14,6 +14,32 @@ import pandas as pd
 Grid = list[list[str]]
 """A tab as text: the header row first, then data rows, every cell a string ('' when empty)."""
 
+
+class TypedCell(str):
+    """A cell the spreadsheet holds as a number, date, time or duration rather than as text: the string is how the
+    cell reads, `value` what the file stores (int, float, bool, datetime, date, time, timedelta, or an
+    `UnsavedFormula`). tdz creates organiser columns as text; a typed cell is what a tab made by hand, or a pasted
+    cell, leaves, and the organiser tabs' reader decides what the organiser meant by it."""
+
+    value: object
+
+    def __new__(cls, text: str, value: object) -> TypedCell:
+        cell = super().__new__(cls, text)
+        cell.value = value
+        return cell
+
+    def __getnewargs__(self) -> tuple[str, object]:
+        return str(self), self.value
+
+
+class UnsavedFormula(str):
+    """A formula whose result the file does not hold (written by a program that does not compute formulas)."""
+
+
+def header_key(name: str) -> str:
+    """A header cell as the column name it stands for: `Rider ID ` → `rider_id`."""
+    return name.strip().lower().replace(" ", "_")
+
 ColumnType = Literal["string", "int", "float", "bool", "datetime"]
 
 PANDAS_DTYPES: dict[ColumnType, str] = {

@@ -34,7 +34,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from tdz.errors import TdzError
 from tdz.files import atomic_write
-from tdz.publish.tables import ORGANISER_TABS, OrganiserTab
+from tdz.publish.tables import ORGANISER_TABS, OrganiserTab, TypedCell, UnsavedFormula
 from tdz.publish.workbook import (
     Grid,
     PublishProgress,
@@ -49,12 +49,19 @@ from tdz.publish.workbook.cells import (
     content_hash,
     publish_grids,
 )
-from tdz.publish.workbook.xlsx_parts import rows_xml, with_rows, without_sheets
+from tdz.publish.workbook.xlsx_parts import (
+    rows_xml,
+    with_cached_values,
+    with_rows,
+    without_sheets,
+)
 
 MAX_CELL_CHARS = 32_767
 """Excel refuses longer text in one cell."""
 HEADER_FONT = Font(bold=True)
 LAST_ROW = 1_048_576
+TEXT_FORMAT = "@"
+"""Excel's and LibreOffice's "Text" number format: what is typed stays as typed (`41:23` is not 41 hours)."""
 
 
 class XlsxFileError(TdzError, ValueError):
@@ -95,6 +102,15 @@ def _as_text(value: object) -> str:
     return str(value)
 
 
+def _typed(value: object) -> str:
+    """A cell as text; a cell the file holds as anything but text keeps what it holds (`TypedCell`)."""
+    if isinstance(value, UnsavedFormula):
+        return TypedCell(str(value), value)
+    if isinstance(value, str):
+        return value
+    return TypedCell(_as_text(value), value)
+
+
 def _filled_cells(sheet: object) -> dict[tuple[int, int], object]:
     """Every non-empty cell of a sheet by (row, column); read-only sheets may skip rows and cells."""
     found: dict[tuple[int, int], object] = {}
@@ -123,8 +139,9 @@ def _storable(text: str) -> str:
     return ILLEGAL_CHARACTERS_RE.sub("", text)[:MAX_CELL_CHARS]
 
 
-def _put(sheet: Worksheet, row: int, column: int, value: Cell) -> None:
-    """Write one cell; text is always stored as text, so `=…` never becomes a formula."""
+def _put(sheet: Worksheet, row: int, column: int, value: Cell, *, as_text: bool = False) -> None:
+    """Write one cell; text is always stored as text, so `=…` never becomes a formula (and with `as_text` the
+    cell is text-formatted, as organiser columns are)."""
     if isinstance(value, str):
         text = _storable(value)
         if not text:
@@ -132,6 +149,8 @@ def _put(sheet: Worksheet, row: int, column: int, value: Cell) -> None:
         cell = sheet.cell(row=row, column=column)
         cell.value = text
         cell.data_type = "s"
+        if as_text:
+            cell.number_format = TEXT_FORMAT
     else:
         sheet.cell(row=row, column=column).value = value
 
@@ -164,9 +183,10 @@ def _write_organiser_tab(sheet: Worksheet, tab: OrganiserTab, seed: Grid | None)
         cell.data_type = "s"
         cell.font = HEADER_FONT
         cell.comment = Comment(column.meaning, "tdz", width=300, height=80)
+        sheet.column_dimensions[get_column_letter(c)].number_format = TEXT_FORMAT  # cells typed later stay text
     for r, row in enumerate(rows, start=2):
         for c, text in enumerate(row, start=1):
-            _put(sheet, r, c, str(text))
+            _put(sheet, r, c, str(text), as_text=True)
     for name, choices in tab.choices.items():
         if name not in tab.header:
             continue
@@ -246,15 +266,38 @@ class XlsxWorkbook:
 
     def _save(self, book: Book, rows: Mapping[str, tuple[str, int, int]] | None = None) -> None:
         """Save beside the workbook, then rename over it (`atomic_write`): readers see the old or the new file.
-        `rows` are output tabs' data rows as sheet XML (`xlsx_parts.with_rows`)."""
+        `rows` are output tabs' data rows as sheet XML (`xlsx_parts.with_rows`). Formulas in the organiser's tabs
+        keep the values Excel last computed (openpyxl saves a formula without its value)."""
         self.calls.writes += 1
+        cached = self._formula_values(book, skip=rows or {})
         buffer = io.BytesIO()
         book.save(buffer)
         data = with_rows(buffer.getvalue(), rows) if rows else buffer.getvalue()
+        if cached:
+            data = with_cached_values(data, cached)
         try:
             atomic_write(self.path, data)
         except PermissionError as exc:
             raise XlsxFileError(f"{self.path}: cannot replace the file; is it open in Excel? ({exc})") from None
+
+    def _formula_values(self, book: Book, skip: Iterable[str]) -> dict[str, dict[str, tuple[object, str]]]:
+        """Sheet → cell → (value, type) the file on disk holds for each formula of `book` outside `skip`."""
+        skipped = {n.casefold() for n in skip}
+        formulas = {sheet.title: {cell.coordinate for row in sheet.iter_rows() for cell in row if cell.data_type == "f"}
+                    for sheet in book.worksheets if sheet.title.casefold() not in skipped}
+        formulas = {title: cells for title, cells in formulas.items() if cells}
+        if not formulas or not self.path.exists():
+            return {}
+        values: dict[str, dict[str, tuple[object, str]]] = {}
+        with self._reading(data_only=True) as saved:
+            for title, cells in formulas.items():
+                if title not in saved.sheetnames:
+                    continue
+                found = {c.coordinate: (c.value, c.data_type) for row in saved[title].iter_rows() for c in row
+                         if getattr(c, "coordinate", None) in cells and c.value is not None}
+                if found:
+                    values[title] = found
+        return values
 
     def ensure_organiser_tabs(
         self, tabs: Sequence[OrganiserTab], seed: Mapping[str, Grid] | None = None
@@ -299,23 +342,37 @@ class XlsxWorkbook:
     def read_organiser_tabs(self, tabs: Sequence[OrganiserTab]) -> dict[str, Grid]:
         """Every organiser tab as a rectangular text grid; a missing or empty tab reads as just its header.
 
-        Values are what the organiser sees (a formula gives the value Excel last computed); the file is not
-        modified.
+        Values are what the organiser sees (a formula gives the value Excel last computed). A cell the file holds
+        as a number, date, time or duration comes as a `TypedCell` (its text, and the value stored), and a formula
+        whose value the file does not hold as a `TypedCell` of an `UnsavedFormula`, so the tabs' reader can tell
+        what was meant or say why not. The file is not modified.
         """
         out: dict[str, Grid] = {t.name: [list(t.header)] for t in tabs}
         if not self.path.exists():
             return out
-        with self._reading(data_only=True) as book:
+        values = self._filled(tabs, data_only=True)
+        formulas = self._filled(tabs, data_only=False)
+        for tab in tabs:
+            found = dict(values.get(tab.name, {}))
+            for key, formula in formulas.get(tab.name, {}).items():
+                if key not in found and isinstance(formula, str) and formula.startswith("="):
+                    found[key] = UnsavedFormula(formula)
+            grid = _grid(found, _typed)
+            if grid:
+                out[tab.name] = [[v if isinstance(v, str) else str(v) for v in row] for row in grid]
+        return out
+
+    def _filled(self, tabs: Sequence[OrganiserTab], *, data_only: bool) -> dict[str, dict[tuple[int, int], object]]:
+        filled: dict[str, dict[tuple[int, int], object]] = {}
+        with self._reading(data_only=data_only) as book:
             for tab in tabs:
                 found = _find(book.sheetnames, tab.name)
                 sheet = book[found] if found else None
                 if sheet is None or not hasattr(sheet, "iter_rows"):
                     continue
                 sheet.reset_dimensions()
-                grid = _grid(_filled_cells(sheet), _as_text)
-                if grid:
-                    out[tab.name] = [[str(v) for v in row] for row in grid]
-        return out
+                filled[tab.name] = _filled_cells(sheet)
+        return filled
 
     def _holds(self, digest: str, names: Sequence[str]) -> bool:
         """The file already holds this publish: its `about` tab carries `digest` and every tab exists."""
