@@ -157,15 +157,22 @@ async def discover(run: SeasonRun, grids: Mapping[str, Grid], sources: Sources) 
     found = await discover_events(sources.zwiftpower, run.season, event_listings(run, grids), now=run.now,
                                   round_ids=run.round_ids)
     if found.suggestions and not run.request.dry_run:
-        run.workbook.append_organiser_rows(EVENTS_TAB, [s.tab_row() for s in found.suggestions])
+        run.workbook.append_organiser_rows(EVENTS_TAB, suggestion_rows(grids, found))
     return found
+
+
+def suggestion_rows(grids: Mapping[str, Grid], discovered: Discovered) -> list[list[str]]:
+    """Discovery's suggestions as Events-tab rows under the tab's header as read (an organiser may have
+    reordered its columns)."""
+    header = (grids.get(EVENTS_TAB.name) or [list(EVENTS_TAB.header)])[0]
+    return [EVENTS_TAB.row_for(list(header), s.tab_values()) for s in discovered.suggestions]
 
 
 def with_suggestions(grids: Mapping[str, Grid], discovered: Discovered) -> dict[str, Grid]:
     """The organiser tabs as they read after discovery wrote its suggestions below the Events tab's rows."""
-    width = len(EVENTS_TAB.header)
     events = grids.get(EVENTS_TAB.name) or [list(EVENTS_TAB.header)]
-    added = [row + [""] * (width - len(row)) for row in (s.tab_row() for s in discovered.suggestions)]
+    width = max(len(r) for r in events)
+    added = [row + [""] * (width - len(row)) for row in suggestion_rows(grids, discovered)]
     return {**grids, EVENTS_TAB.name: [*events, *added]}
 
 

@@ -8,6 +8,7 @@ import json
 import shutil
 from pathlib import Path
 
+import openpyxl
 import pytest
 
 from tdz.demo import ensure_demo
@@ -16,8 +17,9 @@ from tdz.ingest.sources import ZwiftPowerLoginError
 from tdz.pipeline import RunRequest, RunResult, rescore_season, update_season
 from tdz.publish.tables import ORGANISER_TABS
 from tdz.publish.workbook.sheets import SheetsWorkbook
+from tdz.publish.workbook.sheets_auth import SheetsError
 from tdz.settings import load_settings
-from tests.club import ClubServers, tab
+from tests.club import RIDERS, ClubServers, tab
 from tests.conftest import KWCC_FILE
 from tests.fakes.sheets_api import FakeSheetsAPI
 
@@ -109,3 +111,43 @@ def test_a_rescore_to_a_sheet_reads_once_writes_once_then_not_at_all(
         again = rescore_season(RunRequest(season_file=str(KWCC_FILE)))
         assert api.calls("batchUpdate", "values.batchUpdate", "values.update") == []
         assert (again.counts.sheet_reads, again.counts.sheet_writes) == (2, 0)
+
+
+def test_suggestions_land_in_the_events_tabs_own_columns(club: ClubServers, tmp_path: Path) -> None:
+    """An organiser who reordered the Events tab's columns still gets discovery's rows in the right ones."""
+    path = tmp_path / "out" / "kwcc-tdz-2026.xlsx"
+    book = openpyxl.load_workbook(path)
+    events = book["Events"]
+    for column, (name, value) in enumerate((("note", "from the club page"), ("Status", "confirmed"),
+                                            ("round", "1"), ("Event ID", "6001")), start=1):
+        events.cell(row=1, column=column).value = name
+        events.cell(row=2, column=column).value = value
+    book.save(path)
+    update()
+    rows = [dict(r) for r in tab(path, "Events")]
+    assert rows[1] == {"note": rows[1]["note"], "Status": "suggested", "round": "2", "Event ID": "6101"}
+    assert rows[1]["note"].startswith("discovery score")
+    assert {(e["round_id"], e["event_id"]) for e in tab(path, "efforts")} == {("1", 6001), ("2", 6101)}
+
+
+def test_an_append_to_a_sheet_that_timed_out_is_not_sent_again(club: ClubServers, tmp_path: Path,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """A retried appendCells after a timeout would add discovery's rows twice: it fails the run instead, and the
+    next run sees the rows that landed."""
+    with FakeSheetsAPI() as api:
+        key = api.new_key("tdz@club.iam.gserviceaccount.com")
+        api.create_spreadsheet("1ClubSheet", editors=("tdz@club.iam.gserviceaccount.com",))
+        for name, value in {"WORKBOOK": "sheets", "SHEET_ID": "1ClubSheet", "SHEETS_API_URL": api.url,
+                            "GOOGLE_SERVICE_ACCOUNT_JSON": json.dumps(key), "REQUEST_TIMEOUT_SECONDS": "1",
+                            "MAX_RETRIES": "3"}.items():
+            monkeypatch.setenv(f"TDZ_{name}", value)
+        SheetsWorkbook(load_settings()).ensure_organiser_tabs(list(ORGANISER_TABS.values()), {
+            "Events": [["6001", "1", "confirmed", ""]], "Rider registry": RIDERS})
+        api.answer_late("batchUpdate", 2.0)  # the append lands, its answer comes too late
+        with pytest.raises(SheetsError, match="not sent again") as failed:
+            update()
+        assert len(str(failed.value).splitlines()) == 1
+        assert [r[0] for r in api.values("1ClubSheet", "Events")] == ["event_id", "6001", "6101"]
+        again = update()
+        assert [r[0] for r in api.values("1ClubSheet", "Events")] == ["event_id", "6001", "6101"]
+        assert again.summary.efforts == 6

@@ -36,7 +36,7 @@ from tdz.publish.tables import (
 )
 from tdz.publish.workbook import TabNameClash
 from tdz.publish.workbook.sheets import SheetPublishError, SheetsWorkbook
-from tdz.publish.workbook.sheets_auth import check_sheet
+from tdz.publish.workbook.sheets_auth import SheetsError, check_sheet
 from tdz.retry import RetryPolicy
 from tdz.scoring import score_season
 from tdz.scoring.organiser import read_overrides
@@ -345,6 +345,31 @@ def test_failed_publish_keeps_old_tabs_and_a_pending_file_the_next_run_publishes
     assert report is not None and "standings" in report.tabs_written
     assert not pending.exists()
     assert len(api.values(sheet_id, "standings")) == 10
+
+
+def test_adding_tabs_is_not_sent_again_after_a_timeout_but_rewriting_tabs_is(
+        api: FakeSheetsAPI, key: dict[str, str], sheet_id: str) -> None:
+    """addSheet twice would fail ("already exists") or add a tab twice; a rewrite of cells sent twice is the
+    same rewrite, so only that is retried after Google answered too late."""
+    def slow() -> SheetsWorkbook:
+        return SheetsWorkbook(settings_for(api, key, sheet_id, request_timeout_seconds=0.5), retry=FAST)
+
+    api.answer_late("batchUpdate", 1.5)
+    with pytest.raises(SheetsError, match=r"may have been applied \(addSheet\): not sent again"):
+        slow().ensure_organiser_tabs(ORGANISER)
+    assert len(api.calls("batchUpdate")) == 1
+    assert slow().ensure_organiser_tabs(ORGANISER) == []  # the tabs landed: the next run sees them
+    titles = [s.title for s in api.spreadsheets[sheet_id].sheets]
+    assert sorted(titles) == sorted(["Sheet1", *ORGANISER_TABS])
+
+    wb = slow()
+    wb.publish(season_tables(4))
+    api.clear_log()
+    api.answer_late("batchUpdate", 1.5)
+    wb = slow()
+    wb.publish(season_tables(5))
+    assert [e.status for e in api.calls("batchUpdate")] == [200, 200] and wb.calls.retries == 1
+    assert len(api.values(sheet_id, "standings")) == 6
 
 
 def test_a_request_refused_mid_batch_changes_nothing(api: FakeSheetsAPI, key: dict[str, str], sheet_id: str) -> None:

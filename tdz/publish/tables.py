@@ -91,6 +91,12 @@ class OrganiserTab:
     def header(self) -> list[str]:
         return [c.name for c in self.columns]
 
+    def row_for(self, header: list[str], values: dict[str, str]) -> list[str]:
+        """A row of `values` (column name → text) laid out under the tab's header as the organiser has it:
+        columns in their order, names matched as `header_key` does; columns tdz does not know left empty."""
+        keys = [header_key(h) for h in header] if any(str(h).strip() for h in header) else self.header
+        return [values.get(key, "") for key in keys]
+
 
 def conform(table: Table, frame: pd.DataFrame) -> pd.DataFrame:
     """Select the table's columns in order and cast each to its declared type (missing columns are an error)."""

@@ -16,6 +16,7 @@ import copy
 import json
 import re
 import threading
+import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -152,6 +153,7 @@ class FakeSheetsAPI:
         self.tokens: dict[str, str] = {}
         self.log: list[Entry] = []
         self.faults: list[list[Any]] = []  # [kind, status, remaining]
+        self.delays: list[list[Any]] = []  # [kind, seconds, remaining]: applied, then answered late
         self.payload_limit = 10_485_760
         self.lock = threading.RLock()
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
@@ -216,9 +218,16 @@ class FakeSheetsAPI:
         with self.lock:
             self.faults.append([kind, status, times])
 
+    def answer_late(self, kind: str, seconds: float, times: int = 1) -> None:
+        """Apply the next `times` requests of `kind`, then wait `seconds` before answering: a client that gives
+        up first cannot know whether its request took effect (a timeout after the write)."""
+        with self.lock:
+            self.delays.append([kind, seconds, times])
+
     def clear_faults(self) -> None:
         with self.lock:
             self.faults.clear()
+            self.delays.clear()
 
     def calls(self, *kinds: str) -> list[Entry]:
         with self.lock:
@@ -244,11 +253,14 @@ class FakeSheetsAPI:
                 status, body = api._dispatch(method, parts.path, parse_qs(parts.query), raw,
                                              self.headers.get("Authorization", ""))
                 data = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json; charset=UTF-8")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+                try:
+                    self.send_response(status)
+                    self.send_header("Content-Type", "application/json; charset=UTF-8")
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    self.wfile.write(data)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the client stopped waiting (answer_late)
 
             def do_GET(self) -> None:
                 self._serve("GET")
@@ -278,12 +290,17 @@ class FakeSheetsAPI:
             try:
                 result = self._route(kind, method, match, query, body, authorization)
                 entry.status = 200
-                return 200, result
             except ApiError as err:
                 entry.status = err.code
                 if kind == "token":
                     return err.code, {"error": "invalid_grant", "error_description": err.message}
                 return err.code, err.body()
+            late = next((d for d in self.delays if d[0] == kind and d[2] > 0), None)
+            if late is not None:
+                late[2] -= 1
+        if late is not None:
+            time.sleep(late[1])
+        return 200, result
 
     def _route(self, kind: str, method: str, match: re.Match[str] | None, query: dict[str, list[str]],
                body: Any, authorization: str) -> Any:
