@@ -33,7 +33,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
 from tdz.errors import TdzError
-from tdz.files import atomic_write
+from tdz.files import atomic_write, holding
 from tdz.publish.tables import ORGANISER_TABS, OrganiserTab, TypedCell, UnsavedFormula
 from tdz.publish.workbook import (
     Grid,
@@ -216,11 +216,20 @@ def _write_output_header(sheet: Worksheet, grid: Sequence[Sequence[Cell]]) -> No
 
 
 class XlsxWorkbook:
-    """A workbook in one local `.xlsx` file; the file and its folders are created on the first write."""
+    """A workbook in one local `.xlsx` file; the file and its folders are created on the first write.
 
-    def __init__(self, path: Path) -> None:
+    Every write loads the file, changes it and saves it whole, holding a lock file beside it (`.<name>.lock`), so
+    two runs (discovery adding rows, a publish) never save over each other's change."""
+
+    def __init__(self, path: Path, lock_timeout_seconds: float = 1800.0) -> None:
         self.path = Path(path)
         self.calls = WorkbookCalls()
+        self.lock_timeout_seconds = lock_timeout_seconds
+
+    @contextmanager
+    def _writing(self) -> Iterator[None]:
+        with holding(self.path.with_name(f".{self.path.name}.lock"), f"writing {self.path}", self.lock_timeout_seconds):
+            yield
 
     @property
     def location(self) -> str:
@@ -307,6 +316,10 @@ class XlsxWorkbook:
         A `seed` grid may start with the tab's header row or not. New tabs go after the organiser tabs already
         there (before any output tab); an existing tab is never rewritten or restyled.
         """
+        with self._writing():
+            return self._add_organiser_tabs(tabs, seed)
+
+    def _add_organiser_tabs(self, tabs: Sequence[OrganiserTab], seed: Mapping[str, Grid] | None) -> list[str]:
         names = self._sheetnames()
         missing = [t for t in tabs if _find(names, t.name) is None]
         if not missing:
@@ -328,7 +341,11 @@ class XlsxWorkbook:
         """Rows as text below the tab's last filled row, saved atomically; nothing when there are none."""
         if not rows:
             return
-        self.ensure_organiser_tabs([tab])
+        with self._writing():
+            self._add_organiser_tabs([tab], None)
+            self._append(tab, rows)
+
+    def _append(self, tab: OrganiserTab, rows: Sequence[Sequence[str]]) -> None:
         book = self._load_or_new()
         name = _find(book.sheetnames, tab.name)
         assert name is not None
@@ -397,6 +414,11 @@ class XlsxWorkbook:
         if not tables:
             return report
         refuse_clashes(tables)
+        with self._writing():
+            return self._publish(tables, progress, report)
+
+    def _publish(self, tables: Mapping[str, pd.DataFrame], progress: PublishProgress | None,
+                 report: PublishReport) -> PublishReport:
         digest, names = content_hash(tables), list(tables)
         if self.path.exists() and "about" in tables:
             report.read_calls += 1
