@@ -53,6 +53,8 @@ class Entry:
     query: dict[str, list[str]]
     body: Any
     status: int = 200
+    size: int = 0
+    """Bytes of the request body as sent."""
 
 
 @dataclass
@@ -62,6 +64,7 @@ class Sheet:
     rows: int = 1000
     cols: int = 26
     frozen: int = 0
+    hidden: bool = False
     cells: dict[tuple[int, int], dict[str, Any]] = field(default_factory=dict)
     validation: dict[tuple[int, int], dict[str, Any]] = field(default_factory=dict)
     protected: list[dict[str, Any]] = field(default_factory=list)
@@ -70,8 +73,11 @@ class Sheet:
         grid = {"rowCount": self.rows, "columnCount": self.cols}
         if self.frozen:
             grid["frozenRowCount"] = self.frozen
-        return {"sheetId": self.sheet_id, "title": self.title, "index": index, "sheetType": "GRID",
-                "gridProperties": grid}
+        properties = {"sheetId": self.sheet_id, "title": self.title, "index": index, "sheetType": "GRID",
+                      "gridProperties": grid}
+        if self.hidden:
+            properties["hidden"] = True
+        return properties
 
     def crop(self) -> None:
         for store in (self.cells, self.validation):
@@ -152,7 +158,7 @@ class FakeSheetsAPI:
         self.public_keys: dict[str, Any] = {}
         self.tokens: dict[str, str] = {}
         self.log: list[Entry] = []
-        self.faults: list[list[Any]] = []  # [kind, status, remaining]
+        self.faults: list[list[Any]] = []  # [kind, status, remaining, to let through first]
         self.delays: list[list[Any]] = []  # [kind, seconds, remaining]: applied, then answered late
         self.payload_limit = 10_485_760
         self.lock = threading.RLock()
@@ -213,10 +219,11 @@ class FakeSheetsAPI:
             sheet = self.sheet(spreadsheet_id, title)
             self._put_entered(sheet, row, col, text)
 
-    def fail(self, kind: str, status: int, times: int = 1) -> None:
-        """Answer the next `times` requests of `kind` with `status` and a Google-shaped error body."""
+    def fail(self, kind: str, status: int, times: int = 1, after: int = 0) -> None:
+        """Answer `times` requests of `kind`, after the next `after` of them, with `status` and a Google-shaped
+        error body."""
         with self.lock:
-            self.faults.append([kind, status, times])
+            self.faults.append([kind, status, times, after])
 
     def answer_late(self, kind: str, seconds: float, times: int = 1) -> None:
         """Apply the next `times` requests of `kind`, then wait `seconds` before answering: a client that gives
@@ -284,7 +291,7 @@ class FakeSheetsAPI:
                     "/values:batchUpdate": "values.batchUpdate"}.get(suffix, "values.get" if method == "GET"
                                                                       else "values.update")
         body: Any = raw.decode() if kind == "token" else (json.loads(raw) if raw else None)
-        entry = Entry(method, kind, path, query, body)
+        entry = Entry(method, kind, path, query, body, size=len(raw))
         with self.lock:
             self.log.append(entry)
             try:
@@ -307,6 +314,9 @@ class FakeSheetsAPI:
         if len(json.dumps(body or "").encode()) > self.payload_limit:
             raise ApiError(400, f"Request payload size exceeds the limit: {self.payload_limit} bytes.")
         for fault in self.faults:
+            if fault[0] == kind and fault[2] > 0 and fault[3] > 0:
+                fault[3] -= 1
+                break
             if fault[0] == kind and fault[2] > 0:
                 fault[2] -= 1
                 message = {429: "Quota exceeded for quota metric 'Write requests' and limit 'Write requests per "
@@ -403,15 +413,19 @@ class FakeSheetsAPI:
             cell["v"] = float(value) if isinstance(value, int) and not isinstance(value, bool) else value
 
     def _write_values(self, book: Spreadsheet, data: list[dict[str, Any]], entered: bool) -> dict[str, Any]:
-        """Every range or none, like a batchUpdate; writing '' empties a cell."""
+        """Every range or none, like a batchUpdate; writing '' empties a cell. As in the real API, a write past
+        the tab's grid is refused: the grid does not grow."""
         draft = copy.deepcopy(book)
         for block in data:
             title, r0, _, c0, _ = parse_range(block["range"])
             sheet = draft.find(title)
-            for i, row in enumerate(block.get("values", [])):
-                sheet.rows = max(sheet.rows, r0 + i + 1)
+            values = block.get("values", [])
+            width = max((len(r) for r in values), default=0)
+            if r0 + len(values) > sheet.rows or c0 + width > sheet.cols:
+                raise ApiError(400, f"Range ({block['range']}) exceeds grid limits. Max rows: {sheet.rows}, max "
+                                    f"columns: {sheet.cols}")
+            for i, row in enumerate(values):
                 for j, value in enumerate(row):
-                    sheet.cols = max(sheet.cols, c0 + j + 1)
                     if entered:
                         self._put_entered(sheet, r0 + i, c0 + j, value)
                     else:
@@ -450,7 +464,7 @@ class FakeSheetsAPI:
             raise ApiError(400, f"Sheet with id {sheet_id} already exists.")
         grid = props.get("gridProperties", {})
         sheet = Sheet(sheet_id, title, grid.get("rowCount", 1000), grid.get("columnCount", 26),
-                      grid.get("frozenRowCount", 0))
+                      grid.get("frozenRowCount", 0), bool(props.get("hidden", False)))
         book.sheets.insert(props.get("index", len(book.sheets)), sheet)
         book.check_size()
         return {"addSheet": {"properties": sheet.properties(book.sheets.index(sheet))}}
@@ -469,6 +483,8 @@ class FakeSheetsAPI:
         for name in (f.strip() for f in fields):
             if name == "title":
                 sheet.title = props["title"]
+            elif name == "hidden":
+                sheet.hidden = bool(props.get("hidden", False))
             elif name in ("gridProperties.rowCount", "gridProperties.columnCount", "gridProperties.frozenRowCount"):
                 key = name.split(".")[1]
                 setattr(sheet, {"rowCount": "rows", "columnCount": "cols", "frozenRowCount": "frozen"}[key],
@@ -545,6 +561,40 @@ class FakeSheetsAPI:
         sheet.cols = max(sheet.cols, width)
         self._req_updateCells(book, {"rows": rows, "fields": spec["fields"],
                                      "start": {"sheetId": sheet.sheet_id, "rowIndex": start, "columnIndex": 0}})
+
+    @staticmethod
+    def _req_deleteSheet(book: Spreadsheet, spec: dict[str, Any]) -> None:
+        sheet = book.by_id(spec["sheetId"])
+        if len(book.sheets) == 1:
+            raise ApiError(400, "You can't remove all the sheets in a document.")
+        book.sheets.remove(sheet)
+
+    def _req_copyPaste(self, book: Spreadsheet, spec: dict[str, Any]) -> None:
+        """PASTE_VALUES or PASTE_NORMAL of a source range onto a destination of the same size (a blank source cell
+        empties its destination); a destination past its tab's grid is refused."""
+        paste = spec.get("pasteType", "PASTE_NORMAL")
+        if paste not in ("PASTE_VALUES", "PASTE_NORMAL") or spec.get("pasteOrientation", "NORMAL") != "NORMAL":
+            raise ApiError(400, f"unsupported paste {paste} {spec.get('pasteOrientation')}")
+        source, r0, r1, c0, c1 = self._grid_range(book, spec["source"])
+        target = dict(spec["destination"])
+        dr0, dc0 = target.get("startRowIndex", 0), target.get("startColumnIndex", 0)
+        target.update(endRowIndex=dr0 + r1 - r0, endColumnIndex=dc0 + c1 - c0)  # the whole source is pasted
+        destination = self._grid_range(book, target)[0]
+        copied = {(r - r0, c - c0): dict(cell) for (r, c), cell in source.cells.items() if r0 <= r < r1 and c0 <= c < c1}
+        for r in range(r1 - r0):
+            for c in range(c1 - c0):
+                cell = destination.cells.setdefault((dr0 + r, dc0 + c), {})
+                cell.pop("v", None)
+                cell.pop("f", None)
+                found = copied.get((r, c), {})
+                if "v" in found:
+                    cell["v"] = found["v"]
+                if paste == "PASTE_NORMAL":
+                    cell.pop("numberFormat", None)
+                    if "numberFormat" in found:
+                        cell["numberFormat"] = found["numberFormat"]
+                    if "f" in found:
+                        cell["f"] = found["f"]
 
     def _req_repeatCell(self, book: Spreadsheet, spec: dict[str, Any]) -> None:
         sheet, r0, r1, c0, c1 = self._grid_range(book, spec["range"])
