@@ -321,7 +321,7 @@ RIDERS_TAB = OrganiserTab(
     (
         _c("rider_id", "string", "Zwift rider id."),
         _c("name", "string", "Name (for the organiser's eyes; results use ZwiftPower's)."),
-        _c("group", "string", "Handicap group, e.g. A1 or B3."),
+        _c("group", "string", "Handicap group, e.g. A1 or B3 (one the season file or the Handicaps tab has)."),
         _c("gender", "string", "M or F to override ZwiftPower; empty to keep it."),
         _c("category", "string", "Power category override; empty to derive it."),
         _c("guest", "string", "yes for a guest (shown in stage tables, not in GC)."),
@@ -336,7 +336,7 @@ DQ_TAB = OrganiserTab(
         _c("round", "string", "Round or stage id; empty with no event id = the whole season."),
         _c("event_id", "string", "One event only; empty for the whole round."),
         _c("reason", "string", "Why (shown to riders)."),
-        _c("set_by", "string", "Who decided."),
+        _c("set_by", "string", "Who decided (kept on this tab; the output tabs show riders the reason only)."),
     ),
     choices={"reason": ("weight not verified", "power data", "wrong route", "drafting", "other")},
 )
@@ -346,7 +346,7 @@ HANDICAPS_TAB = OrganiserTab(
     (
         _c("group", "string", "Rider group (e.g. A1); empty when the row is for one rider."),
         _c("rider_id", "string", "One rider's id; empty for a group."),
-        _c("seconds", "string", "Handicap in seconds (or m:ss)."),
+        _c("seconds", "string", "Handicap in seconds (or m:ss), 0 to 2 hours."),
     ),
 )
 MANUAL_RESULTS_TAB = OrganiserTab(
@@ -355,8 +355,8 @@ MANUAL_RESULTS_TAB = OrganiserTab(
     (
         _c("rider_id", "string", "Zwift rider id."),
         _c("round", "string", "Round or stage course id."),
-        _c("time", "string", "Finish time: m:ss, h:mm:ss or seconds (decimals allowed)."),
-        _c("penalty", "string", "Penalty seconds to add; empty for none."),
+        _c("time", "string", "Finish time: m:ss, h:mm:ss or seconds, to the millisecond (1 min to 12 h)."),
+        _c("penalty", "string", "Penalty seconds (or m:ss) to add, up to 1 hour; empty for none."),
         _c("source", "string", "Where the time comes from (e.g. Strava link)."),
     ),
 )
