@@ -9,32 +9,27 @@ whose content hash equals the one already in the `about` tab does not touch the 
 Sheet names ignore case in Excel (and openpyxl renames a clashing new sheet `Riders` to `Riders1`), so tabs are
 found case-insensitively, and an output tab whose name matches an organiser tab is refused rather than written
 over the organiser's rows. Output tabs are tdz's own: a publish loads them empty and writes their rows as sheet XML
-(`xlsx_parts`), which keeps a publish of a big season to a second or two.
+(`xlsx_parts`), which keeps a publish of a big season to a second or two. How single cells are written and read
+back is `xlsx_cells`.
 """
 
 from __future__ import annotations
 
 import io
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from zipfile import BadZipFile
 
 import openpyxl
 import pandas as pd
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from openpyxl.comments import Comment
-from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter
 from openpyxl.utils.exceptions import InvalidFileException
 from openpyxl.workbook.workbook import Workbook as Book
-from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
 from tdz.errors import TdzError
 from tdz.files import atomic_write, holding
-from tdz.publish.tables import ORGANISER_TABS, OrganiserTab, TypedCell, UnsavedFormula
+from tdz.publish.tables import ORGANISER_TABS, OrganiserTab, UnsavedFormula
 from tdz.publish.workbook import (
     Grid,
     PublishProgress,
@@ -45,9 +40,18 @@ from tdz.publish.workbook import (
 )
 from tdz.publish.workbook.cells import (
     CONTENT_HASH_KEY,
-    Cell,
     content_hash,
     publish_grids,
+)
+from tdz.publish.workbook.xlsx_cells import (
+    clear_sheet,
+    filled_cells,
+    find_sheet,
+    grid_of,
+    put,
+    typed_text,
+    write_organiser_tab,
+    write_output_header,
 )
 from tdz.publish.workbook.xlsx_parts import (
     rows_xml,
@@ -56,163 +60,9 @@ from tdz.publish.workbook.xlsx_parts import (
     without_sheets,
 )
 
-MAX_CELL_CHARS = 32_767
-"""Excel refuses longer text in one cell."""
-HEADER_FONT = Font(bold=True)
-LAST_ROW = 1_048_576
-TEXT_FORMAT = "@"
-"""Excel's and LibreOffice's "Text" number format: what is typed stays as typed (`41:23` is not 41 hours)."""
-
 
 class XlsxFileError(TdzError, ValueError):
     """The workbook file cannot be used: not an .xlsx openpyxl can read, or locked by another program."""
-
-
-def _find(sheetnames: Sequence[str], name: str) -> str | None:
-    """The sheet called `name`, matched exactly first, then ignoring case as Excel does."""
-    if name in sheetnames:
-        return name
-    folded = name.casefold()
-    return next((s for s in sheetnames if s.casefold() == folded), None)
-
-
-def _as_text(value: object) -> str:
-    """A cell as the organiser reads it: whole numbers without `.0`, dates and times as ISO text."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "TRUE" if value else "FALSE"
-    if isinstance(value, float):
-        if value.is_integer() and abs(value) < 2**53:
-            return str(int(value))
-        return repr(value)
-    if isinstance(value, datetime):
-        if value.time() == time(0):
-            return value.date().isoformat()
-        return value.isoformat(timespec="seconds" if value.microsecond == 0 else "auto")
-    if isinstance(value, date | time):
-        return value.isoformat()
-    if isinstance(value, timedelta):
-        seconds = value.total_seconds()
-        sign, seconds = ("-", -seconds) if seconds < 0 else ("", seconds)
-        hours, rest = divmod(seconds, 3600)
-        minutes, secs = divmod(rest, 60)
-        shown = f"{secs:06.3f}".rstrip("0").rstrip(".") if secs % 1 else f"{int(secs):02d}"
-        return f"{sign}{int(hours)}:{int(minutes):02d}:{shown}"
-    return str(value)
-
-
-def _typed(value: object) -> str:
-    """A cell as text; a cell the file holds as anything but text keeps what it holds (`TypedCell`)."""
-    if isinstance(value, UnsavedFormula):
-        return TypedCell(str(value), value)
-    if isinstance(value, str):
-        return value
-    return TypedCell(_as_text(value), value)
-
-
-def _filled_cells(sheet: object) -> dict[tuple[int, int], object]:
-    """Every non-empty cell of a sheet by (row, column); read-only sheets may skip rows and cells."""
-    found: dict[tuple[int, int], object] = {}
-    for row in sheet.iter_rows():  # type: ignore[attr-defined]
-        for cell in row:
-            value = cell.value
-            if value is None or value == "":
-                continue
-            found[(cell.row, cell.column)] = value
-    return found
-
-
-def _grid(found: Mapping[tuple[int, int], object], render: Callable[[object], object]) -> list[list[object]]:
-    """A rectangular grid up to the last filled row and column."""
-    if not found:
-        return []
-    height = max(r for r, _ in found)
-    width = max(c for _, c in found)
-    grid: list[list[object]] = [[""] * width for _ in range(height)]
-    for (r, c), value in found.items():
-        grid[r - 1][c - 1] = render(value)
-    return grid
-
-
-def _storable(text: str) -> str:
-    return ILLEGAL_CHARACTERS_RE.sub("", text)[:MAX_CELL_CHARS]
-
-
-def _put(sheet: Worksheet, row: int, column: int, value: Cell, *, as_text: bool = False) -> None:
-    """Write one cell; text is always stored as text, so `=…` never becomes a formula (and with `as_text` the
-    cell is text-formatted, as organiser columns are)."""
-    if isinstance(value, str):
-        text = _storable(value)
-        if not text:
-            return
-        cell = sheet.cell(row=row, column=column)
-        cell.value = text
-        cell.data_type = "s"
-        if as_text:
-            cell.number_format = TEXT_FORMAT
-    else:
-        sheet.cell(row=row, column=column).value = value
-
-
-def _set_widths(sheet: Worksheet, rows: Sequence[Sequence[object]], minimum: int = 8, maximum: int = 50) -> None:
-    widths: dict[int, int] = {}
-    for row in rows[:200]:
-        for c, value in enumerate(row, start=1):
-            widths[c] = max(widths.get(c, 0), len(str(value)))
-    for c, width in widths.items():
-        sheet.column_dimensions[get_column_letter(c)].width = min(max(width + 2, minimum), maximum)
-
-
-def _clear(sheet: Worksheet) -> None:
-    """Empty a sheet in place (its position, name and any link to it stay)."""
-    for merged in list(sheet.merged_cells.ranges):
-        sheet.unmerge_cells(str(merged))
-    if sheet.max_row:
-        sheet.delete_rows(1, sheet.max_row)
-    sheet.row_dimensions.clear()
-
-
-def _write_organiser_tab(sheet: Worksheet, tab: OrganiserTab, seed: Grid | None) -> None:
-    rows = list(seed or [])
-    if rows and [c.strip() for c in rows[0]] == tab.header:
-        rows = rows[1:]
-    for c, column in enumerate(tab.columns, start=1):
-        cell = sheet.cell(row=1, column=c)
-        cell.value = _storable(column.name)
-        cell.data_type = "s"
-        cell.font = HEADER_FONT
-        cell.comment = Comment(column.meaning, "tdz", width=300, height=80)
-        sheet.column_dimensions[get_column_letter(c)].number_format = TEXT_FORMAT  # cells typed later stay text
-    for r, row in enumerate(rows, start=2):
-        for c, text in enumerate(row, start=1):
-            _put(sheet, r, c, str(text), as_text=True)
-    for name, choices in tab.choices.items():
-        if name not in tab.header:
-            continue
-        letter = get_column_letter(tab.header.index(name) + 1)
-        rule = DataValidation(
-            type="list",
-            formula1='"' + ",".join(choices) + '"',
-            allow_blank=True,
-            showErrorMessage=True,
-            errorStyle="warning",
-            error=f"Usual values: {', '.join(choices)}",
-        )
-        rule.add(f"{letter}2:{letter}{LAST_ROW}")
-        sheet.add_data_validation(rule)
-    sheet.freeze_panes = "A2"
-    _set_widths(sheet, [tab.header, *rows], minimum=14, maximum=40)
-
-
-def _write_output_header(sheet: Worksheet, grid: Sequence[Sequence[Cell]]) -> None:
-    """The header row in bold, frozen, and column widths fitted to the first rows; the data rows are added to the
-    saved file by `xlsx_parts.with_rows`."""
-    for c, value in enumerate(grid[0] if grid else (), start=1):
-        _put(sheet, 1, c, value)
-        sheet.cell(row=1, column=c).font = HEADER_FONT
-    sheet.freeze_panes = "A2"
-    _set_widths(sheet, grid)
 
 
 class XlsxWorkbook:
@@ -321,7 +171,7 @@ class XlsxWorkbook:
 
     def _add_organiser_tabs(self, tabs: Sequence[OrganiserTab], seed: Mapping[str, Grid] | None) -> list[str]:
         names = self._sheetnames()
-        missing = [t for t in tabs if _find(names, t.name) is None]
+        missing = [t for t in tabs if find_sheet(names, t.name) is None]
         if not missing:
             return []
         book = self._load_or_new()
@@ -331,7 +181,7 @@ class XlsxWorkbook:
         for tab in missing:
             sheet = book.create_sheet(tab.name, position)
             position += 1
-            _write_organiser_tab(sheet, tab, (seed or {}).get(tab.name))
+            write_organiser_tab(sheet, tab, (seed or {}).get(tab.name))
         if active is not None:
             book.active = active  # inserting before it shifted the index; Excel would open two tabs grouped
         self._save(book)
@@ -347,13 +197,13 @@ class XlsxWorkbook:
 
     def _append(self, tab: OrganiserTab, rows: Sequence[Sequence[str]]) -> None:
         book = self._load_or_new()
-        name = _find(book.sheetnames, tab.name)
+        name = find_sheet(book.sheetnames, tab.name)
         assert name is not None
         sheet = book[name]
-        last = max((r for (r, _c) in _filled_cells(sheet)), default=1)
+        last = max((r for (r, _c) in filled_cells(sheet)), default=1)
         for offset, row in enumerate(rows, start=1):
             for column, value in enumerate(row, start=1):
-                _put(sheet, last + offset, column, str(value))
+                put(sheet, last + offset, column, str(value))
         self._save(book)
 
     def read_organiser_tabs(self, tabs: Sequence[OrganiserTab]) -> dict[str, Grid]:
@@ -374,7 +224,7 @@ class XlsxWorkbook:
             for key, formula in formulas.get(tab.name, {}).items():
                 if key not in found and isinstance(formula, str) and formula.startswith("="):
                     found[key] = UnsavedFormula(formula)
-            grid = _grid(found, _typed)
+            grid = grid_of(found, typed_text)
             if grid:
                 out[tab.name] = [[v if isinstance(v, str) else str(v) for v in row] for row in grid]
         return out
@@ -383,20 +233,20 @@ class XlsxWorkbook:
         filled: dict[str, dict[tuple[int, int], object]] = {}
         with self._reading(data_only=data_only) as book:
             for tab in tabs:
-                found = _find(book.sheetnames, tab.name)
+                found = find_sheet(book.sheetnames, tab.name)
                 sheet = book[found] if found else None
                 if sheet is None or not hasattr(sheet, "iter_rows"):
                     continue
                 sheet.reset_dimensions()
-                filled[tab.name] = _filled_cells(sheet)
+                filled[tab.name] = filled_cells(sheet)
         return filled
 
     def _holds(self, digest: str, names: Sequence[str]) -> bool:
         """The file already holds this publish: its `about` tab carries `digest` and every tab exists."""
         with self._reading(data_only=False) as book:
-            if any(_find(book.sheetnames, n) is None for n in names):
+            if any(find_sheet(book.sheetnames, n) is None for n in names):
                 return False
-            about = _find(book.sheetnames, "about")
+            about = find_sheet(book.sheetnames, "about")
             if about is None:
                 return False
             for row in book[about].iter_rows(max_col=2, values_only=True):
@@ -433,15 +283,15 @@ class XlsxWorkbook:
         for done, (name, grid) in enumerate(tab_grids.items()):
             if progress is not None:
                 progress(done, len(tab_grids) + 1)
-            found = _find(book.sheetnames, name)
+            found = find_sheet(book.sheetnames, name)
             if found is None:
                 sheet = book.create_sheet(name)
             else:
                 sheet = book[found]
                 if not isinstance(sheet, Worksheet):
                     raise TabNameClash(f"{self.path}: tab {found!r} is a chart sheet, not a table")
-                _clear(sheet)
-            _write_output_header(sheet, grid)
+                clear_sheet(sheet)
+            write_output_header(sheet, grid)
             rows[sheet.title] = (rows_xml(grid[1:], first_row=2), len(grid), max(map(len, grid), default=0))
         if progress is not None:
             progress(len(tab_grids), len(tab_grids) + 1)
