@@ -121,7 +121,8 @@ def switch(plan: Iterable[Planned], staging: Iterable[Tab]) -> dict[str, Any]:
         size = (p.new.rows, p.new.cols)
         if p.old is not None:
             requests.append({"updateCells": {"range": grid_range(p.new.gid, *size), "fields": "userEnteredValue"}})
-        requests.append({"copyPaste": {"source": grid_range(tab.gid, *size), "destination": grid_range(p.new.gid, *size),
+        requests.append({"copyPaste": {"source": grid_range(tab.gid, *size),
+                                       "destination": grid_range(p.new.gid, *size),
                                        "pasteType": "PASTE_VALUES", "pasteOrientation": "NORMAL"}})
     requests += [{"deleteSheet": {"sheetId": t.gid}} for t in staging]
     return {"requests": requests}
