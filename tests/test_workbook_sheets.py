@@ -491,3 +491,14 @@ def test_live_sheet_publishes_then_skips_an_unchanged_publish() -> None:
     run(second, tables)
     assert second.calls.writes == 0
     assert second.output_tab_gids(OUTPUT_TABLES) == gids
+
+    # The staged publish on the real API: RAW values into hidden tabs, copyPaste over the real ones, gids kept.
+    staged = SheetsWorkbook(settings, max_request_bytes=20_000)
+    bigger = season_tables(120, ["=IMPORTXML(1)", "+1", "007"])
+    staged.publish(bigger)
+    assert staged.calls.writes >= 3 and staged.output_tab_gids(OUTPUT_TABLES) == gids
+    assert not [t for t in SheetsWorkbook(settings).tabs() if t.startswith(STAGING_PREFIX)]
+    column = OUTPUT_TABLES["standings"].names.index("rider_name")
+    reply = staged._http.values_batch_get(settings.sheet_id, ["standings!A1:ZZ4"],
+                                          params={"valueRenderOption": "UNFORMATTED_VALUE"})
+    assert [r[column] for r in reply["valueRanges"][0]["values"][1:4]] == ["=IMPORTXML(1)", "+1", "007"]
