@@ -29,7 +29,12 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from tdz.errors import TdzError
 from tdz.files import atomic_write, holding
-from tdz.publish.tables import ORGANISER_TABS, OrganiserTab, UnsavedFormula
+from tdz.publish.tables import (
+    ORGANISER_TABS,
+    OUTPUT_TABLES,
+    OrganiserTab,
+    UnsavedFormula,
+)
 from tdz.publish.workbook import (
     Grid,
     PublishProgress,
@@ -141,7 +146,7 @@ class XlsxWorkbook:
 
     def _formula_values(self, book: Book, skip: Iterable[str]) -> dict[str, dict[str, tuple[object, str]]]:
         """Sheet → cell → (value, type) the file on disk holds for each formula of `book` outside `skip`."""
-        skipped = {n.casefold() for n in skip}
+        skipped = {n.casefold() for n in (*skip, *OUTPUT_TABLES)}  # tdz writes values there, never formulas
         formulas = {sheet.title: {cell.coordinate for row in sheet.iter_rows() for cell in row if cell.data_type == "f"}
                     for sheet in book.worksheets if sheet.title.casefold() not in skipped}
         formulas = {title: cells for title, cells in formulas.items() if cells}
