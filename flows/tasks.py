@@ -1,8 +1,8 @@
 """The pipeline's steps as Prefect tasks, each with the retry and caching policy it needs.
 
 Fetching retries with backoff when ZwiftPower answered nothing at all (it is outside and flaky), under the global
-concurrency limit `zwiftpower`; a refused login is never retried. Parsing is cached on the archive's content hash
-and the parser's own code. Scoring and publishing are never retried blindly: a scoring error is a bug to read, and
+concurrency limit `zwiftpower`; a refused login is never retried. Parsing is cached on the payloads' bytes and the
+parser's own code. Scoring and publishing are never retried blindly: a scoring error is a bug to read, and
 publishing retries each Sheets call itself and is idempotent.
 """
 
@@ -95,10 +95,11 @@ async def zwiftpower_slot() -> AsyncIterator[None]:
 
 
 def parse_cache_key(context: TaskRunContext, parameters: dict[str, object]) -> str:
-    """The archive's content hash (sha256 of every payload's sha256) and the parser's own version."""
+    """The hash of every payload's bytes as they are on disk (not the manifest's record of them) and the parser's
+    own version."""
     archive = parameters["archive"]
     assert isinstance(archive, Archive)
-    return f"tdz-parse-{archive.season_id}-{parser_version()}-{archive.input_hash()}"
+    return f"tdz-parse-{archive.season_id}-{parser_version()}-{archive.payload_hash()}"
 
 
 @task(name="parse-archive", cache_key_fn=parse_cache_key, cache_expiration=timedelta(days=30), persist_result=True)

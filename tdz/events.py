@@ -24,9 +24,9 @@ class EventListing(BaseModel):
     note: str = ""
     row: int | None = Field(None, description="Row in the Events tab; None for discovery suggestions not yet written.")
 
-    def tab_row(self) -> list[str]:
-        return [str(self.event_id), self.round, self.status, self.note]
-
+    def tab_values(self) -> dict[str, str]:
+        """The row as the Events tab's columns hold it (column name → text)."""
+        return {"event_id": str(self.event_id), "round": self.round, "status": self.status, "note": self.note}
 
 
 @dataclass

@@ -29,6 +29,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from tdz.errors import NothingFetched, RunRequestError
 from tdz.events import EventListing
+from tdz.files import holding, holding_async
 from tdz.ingest.archive import Archive
 from tdz.ingest.parse import ParsedArchive, parse_archive
 from tdz.problems import Problem
@@ -116,6 +117,10 @@ class SeasonRun:
     def snapshot_path(self) -> Path:
         return self.settings.out_dir / f"{self.season.id}.last-run.json"
 
+    @property
+    def publish_lock_path(self) -> Path:
+        return self.settings.out_dir / f".{self.season.id}.publish.lock"
+
 
 def open_run(request: RunRequest, settings: Settings | None = None, *, now: datetime | None = None) -> SeasonRun:
     """The settings (of the request's target when none are given), the season, its workbook and raw archive."""
@@ -160,15 +165,22 @@ async def discover(run: SeasonRun, grids: Mapping[str, Grid], sources: Sources) 
     found = await discover_events(sources.zwiftpower, run.season, event_listings(run, grids), now=run.now,
                                   round_ids=run.round_ids)
     if found.suggestions and not run.request.dry_run:
-        run.workbook.append_organiser_rows(EVENTS_TAB, [s.tab_row() for s in found.suggestions])
+        run.workbook.append_organiser_rows(EVENTS_TAB, suggestion_rows(grids, found))
     return found
+
+
+def suggestion_rows(grids: Mapping[str, Grid], discovered: Discovered) -> list[list[str]]:
+    """Discovery's suggestions as Events-tab rows under the tab's header as read (an organiser may have
+    reordered its columns)."""
+    header = (grids.get(EVENTS_TAB.name) or [list(EVENTS_TAB.header)])[0]
+    return [EVENTS_TAB.row_for(list(header), s.tab_values()) for s in discovered.suggestions]
 
 
 def with_suggestions(grids: Mapping[str, Grid], discovered: Discovered) -> dict[str, Grid]:
     """The organiser tabs as they read after discovery wrote its suggestions below the Events tab's rows."""
-    width = len(EVENTS_TAB.header)
     events = grids.get(EVENTS_TAB.name) or [list(EVENTS_TAB.header)]
-    added = [row + [""] * (width - len(row)) for row in (s.tab_row() for s in discovered.suggestions)]
+    width = max(len(r) for r in events)
+    added = [row + [""] * (width - len(row)) for row in suggestion_rows(grids, discovered)]
     return {**grids, EVENTS_TAB.name: [*events, *added]}
 
 
@@ -177,14 +189,17 @@ def with_suggestions(grids: Mapping[str, Grid], discovered: Discovered) -> dict[
 
 async def fetch(run: SeasonRun, grids: Mapping[str, Grid], discovered: Discovered, sources: Sources,
                 progress: Progress | None = None) -> FetchReport:
-    """New and changed results into the raw archive (incremental: see `tdz.ingest.fetch`). Raises
+    """New and changed results into the raw archive (incremental: see `tdz.ingest.fetch`), holding the season's
+    fetch lock: a second run of the season waits, then plans from the manifest the first one left. Raises
     `NothingFetched` when ZwiftPower answered nothing at all, and `ZwiftPowerLoginError` when it refused us."""
     from tdz.ingest.fetch import fetch_events, nothing_fetched
 
-    report = await fetch_events(
-        sources, run.season, run.archive, event_listings(run, grids), discovered=discovered, now=run.now,
-        event_id=run.request.event_id, round_ids=run.round_ids,
-        progress=(lambda done, total: progress("fetch", done, total)) if progress else None)
+    async with holding_async(run.archive.lock_path, f"fetching {run.season.id}", run.settings.lock_timeout_seconds):
+        run.archive.reload()  # another run may have written the manifest while this one waited
+        report = await fetch_events(
+            sources, run.season, run.archive, event_listings(run, grids), discovered=discovered, now=run.now,
+            event_id=run.request.event_id, round_ids=run.round_ids,
+            progress=(lambda done, total: progress("fetch", done, total)) if progress else None)
     log.info("%s: %s", run.season.id, report.summary())
     failure = nothing_fetched(discovered, report)
     if failure:
@@ -225,20 +240,23 @@ class Published:
 
 
 def publish(run: SeasonRun, scored: ScoredSeason, progress: Progress | None = None) -> Published:
-    """Every output tab, whole, in one write (none when nothing changed), then the results site from the same
-    tables when `site_dir` is set. Refuses (`WouldBlankStandings`) a publish that would blank standings published
-    before; a publish that fails writes no site, so the site never shows what the workbook does not."""
-    current, previous = snapshot(run.season.id, scored.tables), load_snapshot(run.snapshot_path)
-    skipped = "dry run" if run.request.dry_run else publishable(run.archive.exists(), run.archive.root, previous,
-                                                                current)
-    if skipped:
-        if not run.request.dry_run:
+    """Every output tab, whole, in one write (none when nothing changed), holding the season's publish lock, then
+    the results site from the same tables when `site_dir` is set. Refuses a publish that would blank standings
+    published before (`WouldBlankStandings`) or that lost archived events the last publish had efforts from
+    (`WouldLoseEfforts`); a publish that fails writes no site, so the site never shows what the workbook does not."""
+    current = snapshot(run.season.id, scored.tables)
+    if run.request.dry_run:
+        return Published(None, "dry run", load_snapshot(run.snapshot_path), current)
+    with holding(run.publish_lock_path, f"publishing {run.season.id}", run.settings.lock_timeout_seconds):
+        previous = load_snapshot(run.snapshot_path)
+        skipped = publishable(run.archive.exists(), run.archive.root, previous, current, run.archive.event_ids())
+        if skipped:
             log.warning("%s: %s", run.season.id, skipped)
-        return Published(None, skipped, previous, current)
-    report = run.workbook.publish(
-        scored.tables, (lambda done, total: progress("publish", done, total)) if progress else None)
-    save_snapshot(run.snapshot_path, current)
-    site = write_results_site(run, scored.tables, previous, current) if run.settings.site_dir else None
+            return Published(None, skipped, previous, current)
+        report = run.workbook.publish(
+            scored.tables, (lambda done, total: progress("publish", done, total)) if progress else None)
+        save_snapshot(run.snapshot_path, current)
+        site = write_results_site(run, scored.tables, previous, current) if run.settings.site_dir else None
     return Published(report, "", previous, current, site)
 
 

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import difflib
 import re
 import tomllib
 from datetime import datetime, time, timedelta
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import (
+    AfterValidator,
     AwareDatetime,
     BaseModel,
     ConfigDict,
@@ -25,6 +27,27 @@ Terrain = Literal["flat", "rolling", "mountain"]
 Pen = Literal["A", "B", "C", "D", "E"]
 TieBreak = Literal["countback", "best_single", "last_round", "shared"]
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+MAX_PENALTY_SECONDS = 3600
+"""A race or start-time penalty of more than an hour is a typo (the shipped seasons use 60 s)."""
+MAX_HANDICAP_SECONDS = 7200
+"""A handicap is 0 to 2 hours (KWCC's largest is 900 s); the Handicaps tab is held to the same bound."""
+GROUP_PATTERN = re.compile(r"^[A-Z][A-Z0-9]{0,7}$")
+
+
+def _group_name(value: str) -> str:
+    if not GROUP_PATTERN.match(value):
+        raise ValueError(f"a rider group is a capital letter and digits (A1, B3); got {value!r}")
+    return value
+
+
+def _handicap_seconds(value: float) -> float:
+    if not 0 <= value <= MAX_HANDICAP_SECONDS:
+        raise ValueError(f"a handicap is 0 to {MAX_HANDICAP_SECONDS} seconds; got {value:g}")
+    return value
+
+
+GroupName = Annotated[str, AfterValidator(_group_name)]
+HandicapSeconds = Annotated[float, AfterValidator(_handicap_seconds)]
 
 
 class SeasonFileError(TdzError, ValueError):
@@ -65,7 +88,7 @@ class Round(_Strict):
                                                               "another course.")
     elevation_m: float | None = None
     race_policy: Literal["count", "penalty", "exclude"] = "count"
-    race_penalty_seconds: float = Field(0, ge=0)
+    race_penalty_seconds: float = Field(0, ge=0, le=MAX_PENALTY_SECONDS)
     start_penalty: bool = Field(False, description="Apply the season's start-time penalty to this round.")
     events: tuple[int, ...] = Field((), description="Event ids known up front; the Events tab adds more.")
 
@@ -98,16 +121,35 @@ class PointsScoring(_Strict):
     """Position points per round, lowest total wins (the CTT way)."""
 
     kind: Literal["points"]
-    base_total: float = 50
+    base_total: float = Field(50, ge=0, le=10_000)
     segment_bonus: tuple[float, ...] = (5, 4, 3, 2, 1)
     pb_bonus: float = 1
-    counting: dict[Terrain, int]
+    counting: dict[Terrain, Annotated[int, Field(ge=0)]]
     power_categories: PowerCategories
     pools: tuple[str, ...] = Field(
         ("overall",),
         description="Pool dimensions: overall, gender, power_category, age_category, or a+b combinations.",
     )
     tie_breaks: tuple[TieBreak, ...] = ("shared",)
+
+    @field_validator("pb_bonus")
+    @classmethod
+    def _pb_bonus_as_points_off(cls, value: float) -> float:
+        """Bonuses are written as the points they take off (the rules say −1; the file says 1): one notation."""
+        if value < 0:
+            raise ValueError("write a bonus as the points it takes off (pb_bonus = 1 for −1 a PB), not as a "
+                             f"negative number; got {value}")
+        return value
+
+    @field_validator("segment_bonus")
+    @classmethod
+    def _segment_bonus_as_points_off(cls, values: tuple[float, ...]) -> tuple[float, ...]:
+        if any(v < 0 for v in values):
+            raise ValueError("write bonuses as the points they take off, place 1 first (segment_bonus = "
+                             f"[5, 4, 3, 2, 1] for −5, −4 …), not as negative numbers; got {list(values)}")
+        if any(later > earlier for earlier, later in zip(values, values[1:])):
+            raise ValueError(f"a lower segment place cannot earn a bigger bonus (place 1 first); got {list(values)}")
+        return values
 
     @field_validator("pools")
     @classmethod
@@ -125,8 +167,8 @@ class StartPenalty(_Strict):
 
     weekday: Literal[WEEKDAYS]  # type: ignore[valid-type]
     times_utc: tuple[time, ...]
-    tolerance_minutes: float = Field(15, ge=0)
-    seconds: float = Field(60, ge=0)
+    tolerance_minutes: float = Field(15, ge=0, le=180)
+    seconds: float = Field(60, ge=0, le=MAX_PENALTY_SECONDS)
 
     @property
     def weekday_index(self) -> int:
@@ -144,7 +186,8 @@ class TimeScoring(_Strict):
         ("event_type", "name"), description="What makes an event a race: Zwift's eventType RACE, the name pattern.")
     race_pattern: str = r"\brace\b"
     start_penalty: StartPenalty | None = None
-    handicaps: dict[str, float] = Field(default_factory=dict, description="Rider group → seconds added to GC.")
+    handicaps: dict[GroupName, HandicapSeconds] = Field(default_factory=dict,
+                                                        description="Rider group → seconds added to GC.")
     registered_only: bool = Field(True, description="Only riders in the Rider registry tab count.")
     tie_breaks: tuple[TieBreak, ...] = ("shared",)
 
@@ -247,6 +290,22 @@ class Season(_Strict):
         """Rounds whose window holds `when` (several when courses of one stage share events)."""
         return [r for r in self.rounds if r.opens <= when < r.closes]
 
+    def meaning_faults(self) -> list[tuple[str, str]]:
+        """(key, why) for every number that type-checks but cannot be what the organiser meant."""
+        faults: list[tuple[str, str]] = []
+        if isinstance(self.scoring, PointsScoring):
+            for terrain in dict.fromkeys(r.terrain for r in self.rounds if r.terrain):
+                rounds = [r.id for r in self.rounds if r.terrain == terrain]
+                if terrain not in self.scoring.counting:
+                    faults.append(("scoring.counting", f"rounds {', '.join(rounds)} are {terrain} but no {terrain} "
+                                                       f"rounds count (add {terrain} = <n>)"))
+            for terrain, quota in self.scoring.counting.items():
+                rounds = sum(r.terrain == terrain for r in self.rounds)
+                if rounds and quota > rounds:  # a quota for a terrain the season does not ride changes nothing
+                    faults.append((f"scoring.counting.{terrain}", f"{quota} {terrain} rounds count, but the season "
+                                                                  f"has {rounds} {terrain} rounds"))
+        return faults
+
 
 def _key(loc: tuple[int | str, ...], data: dict) -> str:
     """Render a pydantic error location as a TOML key path, naming rounds by their id."""
@@ -261,6 +320,8 @@ def _key(loc: tuple[int | str, ...], data: dict) -> str:
             node = node[item] if isinstance(node, list) and item < len(node) else None
         else:
             if item in ("points", "time") and parts and parts[-1] == "scoring":
+                continue
+            if item == "[key]":  # a dict key that is refused: the key itself is the last part
                 continue
             parts.append(("." if parts else "") + str(item))
             node = node.get(item) if isinstance(node, dict) else None
@@ -281,14 +342,62 @@ def load_season(path: str | Path) -> Season:
     except tomllib.TOMLDecodeError as exc:
         raise SeasonFileError(f"{path}: not valid TOML: {exc}") from None
     try:
-        return Season.model_validate(data)
+        season = Season.model_validate(data)
     except ValidationError as exc:
         errors = exc.errors(include_url=False)
+        # A misspelt required key is one fault: "did you mean name?" says it all, "name: Field required" goes.
+        meant = {(*err["loc"][:-1], _close(str(err["loc"][-1]), _known_keys(tuple(err["loc"][:-1]))))
+                 for err in errors if err["type"] == "extra_forbidden"}
         # A list whose items all failed also fails its length check: the items' own faults say it all.
         item_faults = {tuple(err["loc"][:-1]) for err in errors if len(err["loc"]) > 1}
-        lines = [
-            f"{path}: key {_key(err['loc'], data)}: {err['msg'].removeprefix('Value error, ')}"
-            for err in errors if not (err["type"] == "too_short" and tuple(err["loc"]) in {
-                loc[:len(err["loc"])] for loc in item_faults})
-        ]
+        lines = [f"{path}: key {_key(err['loc'], data)}: {_why(err)}" for err in errors
+                 if not (err["type"] == "missing" and tuple(err["loc"]) in meant)
+                 and not (err["type"] == "too_short" and tuple(err["loc"]) in {
+                     loc[:len(err["loc"])] for loc in item_faults})]
         raise SeasonFileError("\n".join(lines)) from None
+    faults = season.meaning_faults()
+    if faults:
+        raise SeasonFileError("\n".join(f"{path}: key {key}: {why}" for key, why in faults))
+    return season
+
+
+def _why(err: Any) -> str:
+    """Pydantic's reason, or for a key the model does not know, the key it most looks like."""
+    loc = tuple(err["loc"])
+    if err["type"] == "extra_forbidden":
+        return _unknown(str(loc[-1]), _known_keys(loc[:-1]))
+    if loc and loc[-1] == "[key]" and err["type"] == "literal_error":
+        return _unknown(str(loc[-2]), re.findall(r"'([^']*)'", str(err.get("ctx", {}).get("expected", ""))))
+    return err["msg"].removeprefix("Value error, ")
+
+
+def _close(key: str, known: list[str]) -> str | None:
+    close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
+    return close[0] if close else None
+
+
+def _unknown(key: str, known: list[str]) -> str:
+    close = _close(key, known)
+    if close:
+        return f"unknown key; did you mean {close}?"
+    return f"unknown key; known here: {', '.join(known)}" if known else "unknown key"
+
+
+def _models(annotation: object) -> list[type[BaseModel]]:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return [annotation]
+    return [m for arg in get_args(annotation) for m in _models(arg)]
+
+
+def _known_keys(loc: tuple[Any, ...]) -> list[str]:
+    """The keys the season file's models accept at `loc` (a pydantic error location)."""
+    models: list[type[BaseModel]] = [Season]
+    for item in loc:
+        if isinstance(item, int):
+            continue
+        tagged = [m for m in models if "kind" in m.model_fields and item in get_args(m.model_fields["kind"].annotation)]
+        if tagged:
+            models = tagged
+            continue
+        models = [sub for m in models if item in m.model_fields for sub in _models(m.model_fields[item].annotation)]
+    return sorted({name for m in models for name in m.model_fields})

@@ -52,6 +52,8 @@ class Settings(BaseSettings):
     requests_per_second: float = Field(2.0, gt=0, description="Request rate towards ZwiftPower.")
     request_timeout_seconds: float = Field(30.0, gt=0, description="Timeout of one HTTP request.")
     max_retries: int = Field(5, ge=0, le=10, description="Retries on 429/5xx/timeouts, with backoff.")
+    lock_timeout_seconds: float = Field(1800.0, gt=0, description="How long a run waits for another run of the "
+                                                                  "same season to finish fetching or publishing.")
 
     webhook_url: SecretStr | None = Field(None, description="Slack/Discord-compatible alert webhook.")
 

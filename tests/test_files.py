@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import stat
 import threading
 from pathlib import Path
@@ -46,3 +47,20 @@ def test_parallel_writers_of_one_file_never_mix_their_bytes(tmp_path: Path) -> N
         thread.join()
     assert target.read_bytes() in bodies and mode_of(target) == 0o600
     assert [p.name for p in tmp_path.iterdir()] == [target.name]
+
+
+def test_a_temp_file_left_by_a_killed_write_is_removed_by_the_next_write(tmp_path: Path) -> None:
+    target = tmp_path / "kwcc.xlsx"
+    atomic_write(target, b"old")
+    stale = tmp_path / ".kwcc.xlsx.x7k2q9.tmp"
+    stale.write_bytes(b"half a workbook")  # the process was killed between write and rename
+    hour_ago = stale.stat().st_mtime - 2 * 3600
+    os.utime(stale, (hour_ago, hour_ago))
+    fresh = tmp_path / ".kwcc.xlsx.a1b2c3.tmp"
+    fresh.write_bytes(b"another writer, busy right now")
+    other = tmp_path / ".other.json.zz.tmp"
+    other.write_bytes(b"not ours")
+    os.utime(other, (hour_ago, hour_ago))
+    atomic_write(target, b"new")
+    assert target.read_bytes() == b"new"
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([target.name, fresh.name, other.name])

@@ -169,3 +169,18 @@ def test_rescore_season_publishes_to_a_sheet_with_a_key_from_a_block_then_fails_
         assert_no_secret(logs + artifacts + runs + [str(hook.bodies)], key["private_key_id"],
                          *key["private_key"].splitlines()[1:3], HOOK_TOKEN)
     hook.stop()
+
+
+def test_the_parse_cache_is_keyed_on_the_payload_bytes(club: ClubServers, tmp_path: Path) -> None:
+    """A payload replaced on disk without its manifest entry (a second writer) is parsed again, not served from
+    the cache the manifest's recorded hashes would hit."""
+    assert run_flow(update_season).is_completed()
+    assert run_flow(rescore_season).is_completed()  # the parse is cached now
+    payload = tmp_path / "archive" / "kwcc-tdz-2026" / "events" / "6001" / "results_view.json"
+    body = json.loads(payload.read_bytes())
+    ann = next(r for r in body["data"] if r["zwid"] == 2000)
+    ann["time"] = [1999.5, 0]
+    payload.write_text(json.dumps(body))
+    assert run_flow(rescore_season).is_completed()
+    efforts = tab(tmp_path / "out" / "kwcc-tdz-2026.xlsx", "efforts")
+    assert next(e for e in efforts if e["rider_id"] == 2000 and e["event_id"] == 6001)["finish_time_s"] == 1999.5

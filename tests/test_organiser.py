@@ -108,3 +108,16 @@ def test_an_exclusion_wins_over_every_other_listing_of_the_event(ctt: Season, tm
     assert not problems
     assert listed.counted == {112: [("1", "confirmed")], 113: [("2", "confirmed")]}
     assert set(listed.excluded) == {111, 114} and listed.unconfirmed == {115}
+
+
+def test_a_time_a_sheet_turned_into_hours_is_refused_with_what_was_meant(kwcc: Season) -> None:
+    """Google Sheets shows a typed 41:23 in a cell that is not plain text as 41:23:00: never 41 hours."""
+    grids = {"Rider registry": [["rider_id", "name", "group", "gender", "category", "guest"],
+                                ["42", "", "", "", "", ""]],
+             "Manual results": [["rider_id", "round", "time", "penalty", "source"],
+                                ["42", "1", "41:23:00", "", "Strava"], ["42", "2", "41:23", "", "Strava"]]}
+    overrides, problems = read_overrides(kwcc, grids, known_riders={42})
+    assert [(m.round_id, m.time_s) for m in overrides.manual_results] == [("2", 2483)]
+    assert [(p.row, p.column) for p in problems] == [(2, "time")]
+    assert problems[0].why == ("a manual time is 0:01:00 to 12:00:00; got 41:23:00; did you mean 41:23 "
+                               "(minutes:seconds)?")

@@ -6,19 +6,26 @@ from __future__ import annotations
 import asyncio
 import json
 import shutil
+import threading
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import openpyxl
 import pytest
 
 from tdz.demo import ensure_demo
 from tdz.errors import NothingFetched
+from tdz.files import Busy, holding
+from tdz.ingest.archive import Archive
 from tdz.ingest.sources import ZwiftPowerLoginError
 from tdz.pipeline import RunRequest, RunResult, rescore_season, update_season
+from tdz.publish.report import WouldLoseEfforts
 from tdz.publish.tables import ORGANISER_TABS, OUTPUT_TABLES
 from tdz.publish.workbook.sheets import SheetsWorkbook
+from tdz.publish.workbook.sheets_auth import SheetsError
 from tdz.settings import load_settings
-from tests.club import ClubServers, tab
+from tests.club import RIDERS, ClubServers, tab
 from tests.conftest import KWCC_FILE
 from tests.fakes.sheets_api import FakeSheetsAPI
 
@@ -129,3 +136,97 @@ def test_fetches_finishing_in_any_order_give_the_same_tabs_and_no_second_write(c
     assert [e for e, _ in emptied] == [6001, 6101]
     assert [(p.event_id, p.why) for p in first.problems] == [(p.event_id, p.why) for p in second.problems]
     assert first.counts.tabs_written and second.counts.tabs_written == []
+
+
+def test_suggestions_land_in_the_events_tabs_own_columns(club: ClubServers, tmp_path: Path) -> None:
+    """An organiser who reordered the Events tab's columns still gets discovery's rows in the right ones."""
+    path = tmp_path / "out" / "kwcc-tdz-2026.xlsx"
+    book = openpyxl.load_workbook(path)
+    events = book["Events"]
+    for column, (name, value) in enumerate((("note", "from the club page"), ("Status", "confirmed"),
+                                            ("round", "1"), ("Event ID", "6001")), start=1):
+        events.cell(row=1, column=column).value = name
+        events.cell(row=2, column=column).value = value
+    book.save(path)
+    update()
+    rows = [dict(r) for r in tab(path, "Events")]
+    assert rows[1] == {"note": rows[1]["note"], "Status": "suggested", "round": "2", "Event ID": "6101"}
+    assert rows[1]["note"].startswith("discovery score")
+    assert {(e["round_id"], e["event_id"]) for e in tab(path, "efforts")} == {("1", 6001), ("2", 6101)}
+
+
+def test_an_append_to_a_sheet_that_timed_out_is_not_sent_again(club: ClubServers, tmp_path: Path,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """A retried appendCells after a timeout would add discovery's rows twice: it fails the run instead, and the
+    next run sees the rows that landed."""
+    with FakeSheetsAPI() as api:
+        key = api.new_key("tdz@club.iam.gserviceaccount.com")
+        api.create_spreadsheet("1ClubSheet", editors=("tdz@club.iam.gserviceaccount.com",))
+        for name, value in {"WORKBOOK": "sheets", "SHEET_ID": "1ClubSheet", "SHEETS_API_URL": api.url,
+                            "GOOGLE_SERVICE_ACCOUNT_JSON": json.dumps(key), "REQUEST_TIMEOUT_SECONDS": "1",
+                            "MAX_RETRIES": "3"}.items():
+            monkeypatch.setenv(f"TDZ_{name}", value)
+        SheetsWorkbook(load_settings()).ensure_organiser_tabs(list(ORGANISER_TABS.values()), {
+            "Events": [["6001", "1", "confirmed", ""]], "Rider registry": RIDERS})
+        api.answer_late("batchUpdate", 2.0)  # the append lands, its answer comes too late
+        with pytest.raises(SheetsError, match="not sent again") as failed:
+            update()
+        assert len(str(failed.value).splitlines()) == 1
+        assert [r[0] for r in api.values("1ClubSheet", "Events")] == ["event_id", "6001", "6101"]
+        again = update()
+        assert [r[0] for r in api.values("1ClubSheet", "Events")] == ["event_id", "6001", "6101"]
+        assert again.summary.efforts == 6
+
+
+def test_two_runs_of_one_season_at_once_keep_every_event(club: ClubServers, tmp_path: Path) -> None:
+    """An hourly run and a one-round run overlap: the second waits for the first's fetch, so neither rewrites
+    the manifest from a stale copy (an archived event used to drop out of it)."""
+    club.zwiftpower.add_faults("/6101_view.json", "sleep:1.0")  # the full run's events come late...
+    club.zwiftpower.add_faults("/6001_view.json", "sleep:0.8", "sleep:1.5")  # ...and the one-round run's later
+    outcomes: dict[str, object] = {}
+
+    def run(name: str, **request: object) -> None:
+        try:
+            outcomes[name] = update(**request)
+        except Exception as exc:  # noqa: BLE001 - reported by the assertion below
+            outcomes[name] = exc
+
+    full = threading.Thread(target=run, args=("full",))
+    full.start()
+    time.sleep(0.3)
+    one = threading.Thread(target=run, args=("one",), kwargs={"mode": "round", "round": "1"})
+    one.start()
+    full.join()
+    one.join()
+    assert all(isinstance(o, RunResult) for o in outcomes.values()), outcomes
+    archive = Archive(tmp_path / "archive", "kwcc-tdz-2026")
+    assert archive.event_ids() == [6001, 6101]
+    assert {int(p.name) for p in (archive.root / "events").iterdir()} == {6001, 6101}  # no orphaned payloads
+    efforts = tab(tmp_path / "out" / "kwcc-tdz-2026.xlsx", "efforts")
+    assert len(efforts) == 6 and {e["event_id"] for e in efforts} == {6001, 6101}
+
+
+def test_a_publish_that_lost_archived_events_is_refused(club: ClubServers, tmp_path: Path) -> None:
+    workbook = tmp_path / "out" / "kwcc-tdz-2026.xlsx"
+    update()
+    published = tab(workbook, "gc")
+    manifest = tmp_path / "archive" / "kwcc-tdz-2026" / "manifest.json"
+    kept = json.loads(manifest.read_text())
+    del kept["events"]["6101"]  # what a second writer with a stale manifest left
+    manifest.write_text(json.dumps(kept))
+    with pytest.raises(WouldLoseEfforts) as refused:
+        rescore_season(RunRequest(season_file=str(KWCC_FILE)))
+    assert len(str(refused.value).splitlines()) == 1
+    assert "6101" in str(refused.value) and "3 efforts" in str(refused.value)
+    assert tab(workbook, "gc") == published
+
+
+def test_a_run_that_waits_too_long_for_another_is_one_line(club: ClubServers, tmp_path: Path,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    update()
+    monkeypatch.setenv("TDZ_LOCK_TIMEOUT_SECONDS", "0.3")
+    with holding(tmp_path / "out" / ".kwcc-tdz-2026.publish.lock", "a publish by someone else", 5):
+        with pytest.raises(Busy, match=r"^publishing kwcc-tdz-2026: another run has held .*publish.lock for over "
+                                       r"0.3 s; run again when it is done"):
+            rescore_season(RunRequest(season_file=str(KWCC_FILE)))
+    assert rescore_season(RunRequest(season_file=str(KWCC_FILE))).skipped == ""

@@ -149,7 +149,7 @@ def test_a_dq_removes_the_effort_and_is_reported_with_its_reason(mini) -> None:
     scored = score(*mini, grids)
     efforts = scored.tables["efforts"]
     dq = efforts[(efforts["rider_id"] == A) & (efforts["event_id"] == 12)].iloc[0]
-    assert dq["status"] == "dq" and dq["status_reason"] == "DQ: weight not verified"  # who decided is not published
+    assert dq["status"] == "dq" and dq["status_reason"] == "DQ: weight not verified"  # who decided: on the DQ tab
     r1 = rows_of(scored.tables["round_results"], pool="overall", round_id="1")
     assert r1.loc[A, "finish_time_s"] == 1000.0  # A's other attempt in round 1 becomes the best effort
     problems = scored.tables["problems"]

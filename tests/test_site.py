@@ -4,7 +4,7 @@ leaving the folder alone."""
 
 from __future__ import annotations
 
-import html
+import html as html_text
 import json
 import re
 from datetime import UTC, datetime
@@ -140,7 +140,7 @@ def test_round_and_stage_tables_show_times_as_clocks_and_penalties(site: Path, d
     for column, said in (("race_penalty_s", "s race (Zwift event type RACE"), ("start_penalty_s", "s start time (started Mon")):
         penalised = stages[stages[column] > 0].iloc[0]
         page = (site / KWCC / "stages" / f"{penalised['round_id']}.html").read_text(encoding="utf-8")
-        row = html.unescape(next(r for r in rows_of(page, "stage") if f"riders/{penalised['rider_id']}.html" in r))
+        row = html_text.unescape(next(r for r in rows_of(page, "stage") if f"riders/{penalised['rider_id']}.html" in r))
         assert f"+{penalised[column]:g} {said}" in row and clock(penalised["total_time_s"]) in row
     group = str(penalised["rider_group"])[0]
     assert f'<tr data-group="{group}"><td class="num">{penalised["place"]}</td>' in page  # what the group filter reads

@@ -79,7 +79,10 @@ class Tab:
         self.errors: list[str] = []
         self.page.on("console", lambda m: self.errors.append(f"console: {m.text}") if m.type == "error" else None)
         self.page.on("pageerror", lambda e: self.errors.append(f"script: {e}"))
-        self.page.on("requestfailed", lambda r: self.errors.append(f"failed: {r.url}"))
+        # A request the browser itself abandons because the page moved on (a picker navigates while the favicon
+        # is still loading) is no fault of the site; any other failed request is.
+        self.page.on("requestfailed", lambda r: None if "ERR_ABORTED" in (r.failure or "")
+                     else self.errors.append(f"failed: {r.url} ({r.failure})"))
         self.page.on("response", lambda r: self.errors.append(f"{r.status}: {r.url}") if r.status >= 400 else None)
 
     def open(self, url: str) -> Tab:

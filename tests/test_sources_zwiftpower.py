@@ -130,6 +130,27 @@ def test_wrong_password_is_one_clear_error_and_one_attempt(
     assert not (tmp_path / SESSION_FILE).exists()
 
 
+def test_a_refused_login_keeps_zwifts_whole_message(zp: FakeZwiftPower, tmp_path: Path) -> None:
+    zp.login_error = ('Invalid email or password. <a href="/auth/forgot">Forgot your <b>password</b>?</a> '
+                      'Accounts are locked after 5 failed attempts.')
+    try:
+        with pytest.raises(ZwiftPowerLoginError) as refused:
+            run(lambda c: c.event_results(EVENT), make_client(zp, tmp_path, zwiftpower_password=SecretStr("nope")))
+    finally:
+        zp.login_error = "Invalid username or password."
+    assert str(refused.value) == (f"ZwiftPower login failed for {USER}: Invalid email or password. Forgot your "
+                                  "password? Accounts are locked after 5 failed attempts.")
+
+
+def test_a_reused_session_file_is_made_owner_only(zp: FakeZwiftPower, tmp_path: Path) -> None:
+    run(lambda c: c.event_results(EVENT), make_client(zp, tmp_path))
+    saved = tmp_path / SESSION_FILE
+    saved.chmod(0o644)  # copied from elsewhere, or saved by an older tdz
+    reused = make_client(zp, tmp_path)
+    run(lambda c: c.event_results(EVENT), reused)
+    assert reused.logins == 0 and stat.S_IMODE(saved.stat().st_mode) == 0o600
+
+
 def test_expired_session_logs_in_again_once_for_all_tasks(zp: FakeZwiftPower, tmp_path: Path) -> None:
     run(lambda c: c.event_results(EVENT), make_client(zp, tmp_path))
     zp.expire_sessions()
@@ -328,7 +349,7 @@ def test_cli_check_wrong_password_is_one_line(zp: FakeZwiftPower, tmp_path: Path
 def test_concurrency_is_bounded_and_requests_are_spaced(zp: FakeZwiftPower, tmp_path: Path) -> None:
     run(lambda c: c.recent_results(7), make_client(zp, tmp_path))
     zp.reset_log()
-    zp.delay_seconds = 0.1
+    zp.delay_seconds = 0.3  # long enough for the requests to overlap even on a loaded machine
 
     async def many(c: ZwiftPowerClient) -> list[bytes]:
         return await asyncio.gather(*(c.event_sprints(EVENT) for _ in range(6)))
@@ -340,3 +361,20 @@ def test_concurrency_is_bounded_and_requests_are_spaced(zp: FakeZwiftPower, tmp_
     run(many, make_client(zp, tmp_path, requests_per_second=20))
     starts = zp.times("event_sprints")
     assert len(starts) == 6 and starts[-1] - starts[0] >= 5 / 20 - 0.02
+
+
+def test_the_rate_limit_holds_after_a_stall(zp: FakeZwiftPower, tmp_path: Path) -> None:
+    """Requests queued behind a stalled server leave no faster than the rate once it answers again."""
+    run(lambda c: c.recent_results(7), make_client(zp, tmp_path))
+    zp.reset_log()
+    zp.add_faults("event_sprints", "sleep:1.6", "sleep:1.5", "sleep:1.4", "sleep:1.3")  # the 4 slots end together
+
+    async def many(c: ZwiftPowerClient) -> list[bytes]:
+        return await asyncio.gather(*(c.event_sprints(EVENT) for _ in range(14)))
+
+    run(many, make_client(zp, tmp_path, requests_per_second=10, fetch_concurrency=4))
+    starts = zp.times("event_sprints")
+    after_stall = starts[4:]
+    assert len(after_stall) == 10
+    gaps = [b - a for a, b in zip(after_stall, after_stall[1:])]
+    assert min(gaps) >= 0.1 * 0.8, gaps  # 10 per second, spaced; before: a burst within milliseconds

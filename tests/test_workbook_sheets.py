@@ -37,6 +37,7 @@ from tdz.publish.tables import (
 from tdz.publish.workbook import TabNameClash
 from tdz.publish.workbook.sheets import SheetPublishError, SheetsWorkbook
 from tdz.publish.workbook.sheets_auth import check_sheet
+from tdz.publish.workbook.sheets_publish import STAGING_PREFIX
 from tdz.retry import RetryPolicy
 from tdz.scoring import score_season
 from tdz.scoring.organiser import read_overrides
@@ -76,8 +77,8 @@ def settings_for(api: FakeSheetsAPI, key: dict[str, str], sheet_id: str, **extra
                     sheets_api_url=api.url, **extra)
 
 
-def workbook(api: FakeSheetsAPI, key: dict[str, str], sheet_id: str, pending: Path | None = None) -> SheetsWorkbook:
-    return SheetsWorkbook(settings_for(api, key, sheet_id), pending_path=pending, retry=FAST)
+def workbook(api: FakeSheetsAPI, key: dict[str, str], sheet_id: str) -> SheetsWorkbook:
+    return SheetsWorkbook(settings_for(api, key, sheet_id), retry=FAST)
 
 
 def frame(table: Table, rows: int, names: list[str] | None = None) -> pd.DataFrame:
@@ -325,26 +326,23 @@ def test_429_then_success(api: FakeSheetsAPI, key: dict[str, str], sheet_id: str
     assert len(api.values(sheet_id, "standings")) == 5
 
 
-def test_failed_publish_keeps_old_tabs_and_a_pending_file_the_next_run_publishes(
+def test_a_failed_publish_keeps_the_old_tabs_says_so_and_the_next_run_publishes(
         api: FakeSheetsAPI, key: dict[str, str], sheet_id: str, tmp_path: Path) -> None:
-    pending = tmp_path / "pending" / "sheet.json"
-    run(workbook(api, key, sheet_id, pending), season_tables(4))
+    run(workbook(api, key, sheet_id), season_tables(4))
     before = {t.name: api.values(sheet_id, t.name) for t in OUTPUTS}
 
     api.fail("batchUpdate", 503, times=99)
     with pytest.raises(SheetPublishError, match="Google Sheets API error 503") as caught:
-        run(workbook(api, key, sheet_id, pending), season_tables(9, ["=HYPERLINK(1)"]))
-    assert caught.value.pending_path == pending
+        run(workbook(api, key, sheet_id), season_tables(9, ["=HYPERLINK(1)"]))
+    assert len(str(caught.value).splitlines()) == 1
+    assert str(caught.value).endswith("; no tab is ever half-written (every output tab is switched in one request), "
+                                      "so the Sheet shows a publish whole; the next run publishes again")
     assert [e.status for e in api.calls("batchUpdate")][-4:] == [503] * 4  # first try + 3 retries, then stop
     assert {t.name: api.values(sheet_id, t.name) for t in OUTPUTS} == before
-    kept = json.loads(pending.read_text(encoding="utf-8"))
-    assert len(kept["tabs"]["standings"]) == 10 and kept["tabs"]["standings"][1][
-        OUTPUT_TABLES["standings"].names.index("rider_name")] == "=HYPERLINK(1)"
 
     api.clear_faults()
-    report = workbook(api, key, sheet_id, pending).publish_pending()
-    assert report is not None and "standings" in report.tabs_written
-    assert not pending.exists()
+    report = workbook(api, key, sheet_id).publish(season_tables(9, ["=HYPERLINK(1)"]))  # the next run
+    assert "standings" in report.tabs_written
     assert len(api.values(sheet_id, "standings")) == 10
 
 
@@ -359,58 +357,70 @@ def test_a_request_refused_mid_batch_changes_nothing(api: FakeSheetsAPI, key: di
     assert {s.title: api.values(sheet_id, s.title) for s in api.spreadsheets[sheet_id].sheets} == before
 
 
-def test_a_publish_too_big_for_one_request_takes_three_calls_and_lands_the_same(
+def staging(api: FakeSheetsAPI, sheet_id: str) -> list[str]:
+    return [s.title for s in api.spreadsheets[sheet_id].sheets if s.title.startswith(STAGING_PREFIX)]
+
+
+def big(api: FakeSheetsAPI, key: dict[str, str], sheet_id: str, max_request_bytes: int = 60_000) -> SheetsWorkbook:
+    return SheetsWorkbook(settings_for(api, key, sheet_id), retry=FAST, max_request_bytes=max_request_bytes)
+
+
+def test_a_publish_too_big_for_one_request_is_staged_then_switched_in_one(
         api: FakeSheetsAPI, key: dict[str, str], sheet_id: str) -> None:
-    """Google refuses bodies over 10 MiB: a big publish grows the tabs, writes RAW values, then shrinks and
-    stamps the content hash. The Sheet ends up cell for cell as after the one-call publish of the same tables."""
+    """Google refuses bodies over 10 MiB: a big publish writes RAW values into hidden staging tabs, then one
+    batchUpdate resizes, clears and pastes every real tab and deletes the staging tabs. The Sheet ends up cell
+    for cell as after the one-request publish of the same tables, with every tab's gid kept."""
     oracle = "1" + uuid.uuid4().hex
     api.create_spreadsheet(oracle, editors=(EMAIL,))
-
-    def big(sid: str) -> SheetsWorkbook:
-        return SheetsWorkbook(settings_for(api, key, sid), retry=FAST, max_request_bytes=68_000)
-
     run(workbook(api, key, sheet_id), season_tables(30))
     gids = {s.title: s.sheet_id for s in api.spreadsheets[sheet_id].sheets}
-    for rows, expected in ((60, ["batchUpdate", "values.batchUpdate", "batchUpdate"]),
-                           (40, ["values.batchUpdate", "batchUpdate"])):
+    for rows in (60, 40):
         api.clear_log()
-        big(sheet_id).publish(season_tables(rows, ["=SUM(A:A)", "+1"]))
-        assert [e.kind for e in api.calls(*WRITES)] == expected
-        assert all(e.body.get("valueInputOption", "RAW") == "RAW" for e in api.calls("values.batchUpdate"))
+        big(api, key, sheet_id).publish(season_tables(rows, ["=SUM(A:A)", "+1"]))
+        writes = api.calls(*WRITES)
+        kinds = [e.kind for e in writes]  # add the staging tabs, their values (as many calls as fit), switch
+        assert kinds[0] == kinds[-1] == "batchUpdate" and set(kinds[1:-1]) == {"values.batchUpdate"}
+        added = [r["addSheet"]["properties"] for r in writes[0].body["requests"]]
+        assert all(p["hidden"] and p["title"].startswith(STAGING_PREFIX) for p in added)
+        assert all(e.body["valueInputOption"] == "RAW" for e in api.calls("values.batchUpdate"))
+        assert {name for r in writes[-1].body["requests"] for name in r} >= {"copyPaste", "deleteSheet", "updateCells"}
         workbook(api, key, oracle).publish(season_tables(rows, ["=SUM(A:A)", "+1"]))
         for table in OUTPUTS:
             assert api.values(sheet_id, table.name) == api.values(oracle, table.name), table.name
             assert api.sheet(sheet_id, table.name).rows == api.sheet(oracle, table.name).rows
+        assert staging(api, sheet_id) == []
     assert {s.title: s.sheet_id for s in api.spreadsheets[sheet_id].sheets} == gids
+    column = OUTPUT_TABLES["standings"].names.index("rider_name")
+    assert not any("f" in c for (_, col), c in api.sheet(sheet_id, "standings").cells.items() if col == column)
     api.clear_log()
-    big(sheet_id).publish(season_tables(40, ["=SUM(A:A)", "+1"]))
+    big(api, key, sheet_id).publish(season_tables(40, ["=SUM(A:A)", "+1"]))
     assert not api.calls(*WRITES)
 
     api.clear_log()
-    split = SheetsWorkbook(settings_for(api, key, sheet_id), retry=FAST, max_request_bytes=20_000)
-    split.publish(season_tables(61))
+    big(api, key, sheet_id, max_request_bytes=20_000).publish(season_tables(61))
     workbook(api, key, oracle).publish(season_tables(61))
     ours = [e for e in api.calls(*WRITES) if sheet_id in e.path]
     assert [e.kind for e in ours].count("values.batchUpdate") > 1
-    assert all(len(json.dumps(e.body, separators=(",", ":"))) <= 20_000 for e in ours)
+    assert all(e.size <= 20_000 for e in ours if e.kind == "values.batchUpdate")
     assert {t.name: api.values(sheet_id, t.name) for t in OUTPUTS} == {t.name: api.values(oracle, t.name) for t in OUTPUTS}
 
 
-def test_a_big_publish_failing_at_the_values_write_keeps_the_old_values(
-        api: FakeSheetsAPI, key: dict[str, str], sheet_id: str, tmp_path: Path) -> None:
+@pytest.mark.parametrize("failing", ["values.batchUpdate", "switch"])
+def test_a_big_publish_failing_before_its_switch_shows_nothing_new_and_the_next_run_tidies_up(
+        api: FakeSheetsAPI, key: dict[str, str], sheet_id: str, failing: str) -> None:
     run(workbook(api, key, sheet_id), season_tables(5))
     before = {t.name: api.values(sheet_id, t.name) for t in OUTPUTS}
-    api.fail("values.batchUpdate", 500, times=99)
-    wb = SheetsWorkbook(settings_for(api, key, sheet_id), pending_path=tmp_path / "p.json", retry=FAST,
-                        max_request_bytes=30_000)
+    if failing == "switch":
+        api.fail("batchUpdate", 400, times=1, after=1)  # staging added, values written, the switch refused
+    else:
+        api.fail("values.batchUpdate", 500, times=99)
     with pytest.raises(SheetPublishError):
-        wb.publish(season_tables(50))
-    assert {t.name: api.values(sheet_id, t.name) for t in OUTPUTS} == before
-    assert (tmp_path / "p.json").exists()
+        big(api, key, sheet_id, max_request_bytes=30_000).publish(season_tables(50))
+    assert {t.name: api.values(sheet_id, t.name) for t in OUTPUTS} == before  # readers saw nothing new
+    assert len(staging(api, sheet_id)) == len(OUTPUTS)  # hidden, left behind
     api.clear_faults()
-    api.clear_log()
-    run(workbook(api, key, sheet_id), season_tables(50))
-    assert len(api.values(sheet_id, "standings")) == 51
+    big(api, key, sheet_id, max_request_bytes=30_000).publish(season_tables(50))
+    assert staging(api, sheet_id) == [] and len(api.values(sheet_id, "standings")) == 51
 
 
 # --- Looker --------------------------------------------------------------------------------------------------------
@@ -483,3 +493,14 @@ def test_live_sheet_publishes_then_skips_an_unchanged_publish() -> None:
     run(second, tables)
     assert second.calls.writes == 0
     assert second.output_tab_gids(OUTPUT_TABLES) == gids
+
+    # The staged publish on the real API: RAW values into hidden tabs, copyPaste over the real ones, gids kept.
+    staged = SheetsWorkbook(settings, max_request_bytes=20_000)
+    bigger = season_tables(120, ["=IMPORTXML(1)", "+1", "007"])
+    staged.publish(bigger)
+    assert staged.calls.writes >= 3 and staged.output_tab_gids(OUTPUT_TABLES) == gids
+    assert not [t for t in SheetsWorkbook(settings).tabs() if t.startswith(STAGING_PREFIX)]
+    column = OUTPUT_TABLES["standings"].names.index("rider_name")
+    reply = staged._http.values_batch_get(settings.sheet_id, ["standings!A1:ZZ4"],
+                                          params={"valueRenderOption": "UNFORMATTED_VALUE"})
+    assert [r[column] for r in reply["valueRanges"][0]["values"][1:4]] == ["=IMPORTXML(1)", "+1", "007"]

@@ -289,7 +289,7 @@ def test_an_output_tab_named_like_an_organiser_tab_is_refused(book: XlsxWorkbook
 def test_saves_leave_no_temp_files_and_a_broken_file_is_a_clear_error(book: XlsxWorkbook) -> None:
     book.ensure_organiser_tabs(ORGANISER)
     book.publish({"problems": problems(1)})
-    assert [p.name for p in book.path.parent.iterdir()] == [book.path.name]
+    assert sorted(p.name for p in book.path.parent.iterdir()) == [f".{book.path.name}.lock", book.path.name]
 
     book.path.write_bytes(b"not a zip")
     with pytest.raises(XlsxFileError, match="season.xlsx"):

@@ -74,6 +74,15 @@ class Archive:
     def manifest_path(self) -> Path:
         return self.root / "manifest.json"
 
+    @property
+    def lock_path(self) -> Path:
+        """The lock file a run holds while it fetches into this archive (`tdz.files.holding`)."""
+        return self.root / ".fetch.lock"
+
+    def reload(self) -> None:
+        """Forget the cached manifest: another run may have written it (call after taking the lock)."""
+        self._manifest = None
+
     def manifest(self) -> Manifest:
         if self._manifest is None:
             if self.manifest_path.exists():
@@ -135,8 +144,19 @@ class Archive:
         manifest.events = dict(sorted(manifest.events.items(), key=lambda item: int(item[0])))
         atomic_write(self.manifest_path, manifest.model_dump_json(indent=1).encode() + b"\n")
 
+    def payload_hash(self) -> str:
+        """A hash of every stored payload's bytes as they are on disk now (not as the manifest recorded them): the
+        key of anything computed from the payloads, such as a cached parse."""
+        digest = hashlib.sha256()
+        for event_id, event in sorted(self.manifest().events.items(), key=lambda item: int(item[0])):
+            for kind in sorted(event.payloads):
+                path = self.path(int(event_id), kind)
+                body = path.read_bytes() if path.exists() else b""
+                digest.update(f"{event_id}/{kind}={hashlib.sha256(body).hexdigest()}\n".encode())
+        return digest.hexdigest()
+
     def input_hash(self) -> str:
-        """A hash over every stored payload's sha256: equal hashes mean equal archives."""
+        """A hash over every stored payload's sha256 as the manifest records it: equal hashes mean equal archives."""
         digest = hashlib.sha256()
         for event_id, event in sorted(self.manifest().events.items(), key=lambda item: int(item[0])):
             for kind in sorted(event.payloads):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 import pandas as pd
@@ -135,15 +135,31 @@ class WouldBlankStandings(TdzError, RuntimeError):
     """A publish that would replace published standings with empty ones: refused, the old tabs stay."""
 
 
+class WouldLoseEfforts(WouldBlankStandings):
+    """A publish whose raw archive lost events the last publish had efforts from: refused, the old tabs stay."""
+
+
 def publishable(archive_exists: bool, archive_root: Path, previous: RunSnapshot | None,
-                current: RunSnapshot) -> str | None:
+                current: RunSnapshot, archived_events: Iterable[int] | None = None) -> str | None:
     """Why this run must not publish (None when it may). A run with no raw archive has nothing to publish (a
     season before its first results, or a worker pointed at the wrong folder); a run that scored no efforts
-    where the last publish had some is refused with an error, so good standings are never blanked."""
+    where the last publish had some is refused with an error, so good standings are never blanked; and so is a
+    run whose raw archive no longer holds events the last publish had efforts from (the archive only grows: an
+    event gone from its manifest means something rewrote it, such as a second writer with a stale copy)."""
     if previous is not None and previous.efforts and not current.efforts:
         raise WouldBlankStandings(
             f"{current.season_id}: this run scored no efforts but the last publish had {len(previous.efforts)}: "
             f"refusing to blank the standings (is the raw archive at {archive_root} complete?)")
+    if previous is not None and archived_events is not None:
+        kept = {str(e) for e in archived_events}
+        lost = [key for key in previous.efforts if key.rsplit("/", 2)[1] not in ("", *kept)]
+        if lost:
+            events = sorted({int(key.rsplit("/", 2)[1]) for key in lost})
+            raise WouldLoseEfforts(
+                f"{current.season_id}: the raw archive at {archive_root} no longer holds event(s) "
+                f"{', '.join(map(str, events[:10]))}{' …' if len(events) > 10 else ''} ({len(lost)} efforts of "
+                "the last publish): refusing to publish without them; fetch them again with "
+                f"`tdz run --event <id>` (or restore {archive_root / 'manifest.json'})")
     if not archive_exists:
         return f"no raw archive at {archive_root} yet (no manifest.json): nothing to publish"
     return None

@@ -15,6 +15,33 @@ import pandas as pd
 Grid = list[list[str]]
 """A tab as text: the header row first, then data rows, every cell a string ('' when empty)."""
 
+
+class TypedCell(str):
+    """A cell the spreadsheet holds as a number, date, time or duration rather than as text: the string is how the
+    cell reads, `value` what the file stores (int, float, bool, datetime, date, time, timedelta, or an
+    `UnsavedFormula`). tdz creates organiser columns as text; a typed cell is what a tab made by hand, or a pasted
+    cell, leaves, and the organiser tabs' reader decides what the organiser meant by it."""
+
+    value: object
+
+    def __new__(cls, text: str, value: object) -> TypedCell:
+        cell = super().__new__(cls, text)
+        cell.value = value
+        return cell
+
+    def __getnewargs__(self) -> tuple[str, object]:
+        return str(self), self.value
+
+
+class UnsavedFormula(str):
+    """A formula whose result the file does not hold (written by a program that does not compute formulas)."""
+
+
+def header_key(name: str) -> str:
+    """A header cell as the column name it stands for: `Rider ID ` → `rider_id`."""
+    return name.strip().lower().replace(" ", "_")
+
+
 ColumnType = Literal["string", "int", "float", "seconds", "bool", "datetime"]
 """`seconds` is a time in seconds (a float; every `*_s` column): Looker Studio's Duration type shows it as a clock."""
 
@@ -75,6 +102,12 @@ class OrganiserTab:
     @property
     def header(self) -> list[str]:
         return [c.name for c in self.columns]
+
+    def row_for(self, header: list[str], values: dict[str, str]) -> list[str]:
+        """A row of `values` (column name → text) laid out under the tab's header as the organiser has it:
+        columns in their order, names matched as `header_key` does; columns tdz does not know left empty."""
+        keys = [header_key(h) for h in header] if any(str(h).strip() for h in header) else self.header
+        return [values.get(key, "") for key in keys]
 
 
 def conform(table: Table, frame: pd.DataFrame) -> pd.DataFrame:
@@ -350,7 +383,7 @@ RIDERS_TAB = OrganiserTab(
     (
         _c("rider_id", "string", "Zwift rider id."),
         _c("name", "string", "Name (for the organiser's eyes; results use ZwiftPower's)."),
-        _c("group", "string", "Handicap group, e.g. A1 or B3."),
+        _c("group", "string", "Handicap group, e.g. A1 or B3 (one the season file or the Handicaps tab has)."),
         _c("gender", "string", "M or F to override ZwiftPower; empty to keep it."),
         _c("category", "string", "Power category override; empty to derive it."),
         _c("guest", "string", "yes for a guest (shown in stage tables, not in GC)."),
@@ -365,7 +398,7 @@ DQ_TAB = OrganiserTab(
         _c("round", "string", "Round or stage id; empty with no event id = the whole season."),
         _c("event_id", "string", "One event only; empty for the whole round."),
         _c("reason", "string", "Why (shown to riders)."),
-        _c("set_by", "string", "Who decided."),
+        _c("set_by", "string", "Who decided (kept on this tab; the output tabs show riders the reason only)."),
     ),
     choices={"reason": ("weight not verified", "power data", "wrong route", "drafting", "other")},
 )
@@ -375,7 +408,7 @@ HANDICAPS_TAB = OrganiserTab(
     (
         _c("group", "string", "Rider group (e.g. A1); empty when the row is for one rider."),
         _c("rider_id", "string", "One rider's id; empty for a group."),
-        _c("seconds", "string", "Handicap in seconds (or m:ss)."),
+        _c("seconds", "string", "Handicap in seconds (or m:ss), 0 to 2 hours."),
     ),
 )
 MANUAL_RESULTS_TAB = OrganiserTab(
@@ -384,8 +417,8 @@ MANUAL_RESULTS_TAB = OrganiserTab(
     (
         _c("rider_id", "string", "Zwift rider id."),
         _c("round", "string", "Round or stage course id."),
-        _c("time", "string", "Finish time: m:ss, h:mm:ss or seconds (decimals allowed)."),
-        _c("penalty", "string", "Penalty seconds to add; empty for none."),
+        _c("time", "string", "Finish time: m:ss, h:mm:ss or seconds, to the millisecond (1 min to 12 h)."),
+        _c("penalty", "string", "Penalty seconds (or m:ss) to add, up to 1 hour; empty for none."),
         _c("source", "string", "Where the time comes from (e.g. Strava link)."),
     ),
 )

@@ -16,7 +16,7 @@ from tdz.ingest.parse import ParsedArchive
 from tdz.problems import Problem
 from tdz.routes import route_names_by_id
 from tdz.scoring.organiser import Overrides
-from tdz.scoring.ranking import first_per_group, sort_key
+from tdz.scoring.ranking import first_per_group, sort_key, whole_ms
 from tdz.season import Season, TimeScoring
 
 
@@ -201,17 +201,19 @@ def _detail_problems(parsed: ParsedArchive, efforts: pd.DataFrame, by_pen_letter
 
 
 def _apply_dqs(efforts: pd.DataFrame, overrides: Overrides) -> None:
+    """Mark every effort a DQ row covers, manual results included (they have no event: only a season or round DQ
+    covers them). The reason is shown to riders; who decided stays on the DQ tab."""
     if not overrides.dqs:
         return
     rows = []
     for dq in overrides.dqs:
-        reason = f"DQ: {dq.reason}"  # who decided (set_by) stays in the organisers' DQ tab: output tabs are public
+        reason = f"DQ: {dq.reason}"
         for round_id in dq.round_ids or ("",):
             rows.append((dq.rider_id, round_id, dq.event_id if dq.event_id is not None else -1, reason))
     table = pd.DataFrame(rows, columns=["rider_id", "dq_round", "dq_event", "dq_reason"])
     keyed = efforts[["rider_id", "round_id", "event_id"]].reset_index().merge(table, on="rider_id")
     match = ((keyed["dq_round"] == "") | (keyed["dq_round"] == keyed["round_id"])) & (
-        (keyed["dq_event"] == -1) | (keyed["dq_event"] == keyed["event_id"])
+        (keyed["dq_event"] == -1) | (keyed["dq_event"] == keyed["event_id"]).fillna(False)
     )
     hits = keyed[match].drop_duplicates("index").set_index("index")["dq_reason"]
     if len(hits):
@@ -253,7 +255,7 @@ def prepare_efforts(season: Season, parsed: ParsedArchive, overrides: Overrides)
     problems += _detail_problems(parsed, efforts, by_pen_letter[kept])
 
     time_column = "time_s" if season.season.finish_time == "time" else "gun_time_s"
-    efforts["finish_time_s"] = efforts[time_column]
+    efforts["finish_time_s"] = whole_ms(efforts[time_column])
     efforts.loc[efforts["status"].eq("ok") & efforts["finish_time_s"].isna(), "status"] = "dnf"
 
     efforts["race_reason"] = _race_reason(season, efforts)
@@ -265,8 +267,8 @@ def prepare_efforts(season: Season, parsed: ParsedArchive, overrides: Overrides)
     efforts["start_penalty_s"] = np.where(applies, start_penalty, 0.0)
     efforts["start_penalty_reason"] = start_reason.where(applies, "")
     efforts["manual_penalty_s"] = 0.0
-    efforts["total_time_s"] = (efforts["finish_time_s"] + efforts["race_penalty_s"]
-                               + efforts["start_penalty_s"]).round(3)
+    efforts["total_time_s"] = whole_ms(efforts["finish_time_s"] + efforts["race_penalty_s"]
+                                       + efforts["start_penalty_s"])
 
     ok = efforts["status"].eq("ok")
     excluded_by_listing = efforts["listing"].eq("excluded")
@@ -278,13 +280,14 @@ def prepare_efforts(season: Season, parsed: ParsedArchive, overrides: Overrides)
     course_out = efforts["status"].eq("ok") & ~fits
     efforts.loc[course_out, "status"] = "excluded"
     efforts.loc[course_out, "status_reason"] = not_the_course[course_out]
-    _apply_dqs(efforts, overrides)
 
     segments = parsed.segments.rename(columns={"segment_time_s": "segment_time_s"})
     efforts = efforts.merge(segments, on=["event_id", "rider_id", "segment_id"], how="left")
+    efforts["segment_time_s"] = whole_ms(efforts["segment_time_s"])
     efforts["source"] = "zwiftpower"
     efforts["event_id"] = efforts["event_id"].astype("Int64")
     efforts = _add_manual_results(season, efforts, overrides)
+    _apply_dqs(efforts, overrides)
     efforts["is_best"] = mark_best(efforts)
     order = np.lexsort([sort_key(efforts[c]) for c in ("event_id", "event_start", "rider_id", "round_order")])
     return PreparedEfforts(efforts.take(order).reset_index(drop=True), problems)
@@ -313,7 +316,7 @@ def _add_manual_results(season: Season, efforts: pd.DataFrame, overrides: Overri
         "source": "manual: " + manual["source"],
         "listing": "manual",
     })
-    rows["total_time_s"] = rows["finish_time_s"] + rows["manual_penalty_s"]
+    rows["total_time_s"] = whole_ms(rows["finish_time_s"] + rows["manual_penalty_s"])
     for column in ("stage", "route", "terrain", "round_order", "segment_id", "closes"):
         rows[column] = rows["round_id"].map(rounds[column])
     # The rider's name as their results show it, else the registry's; the rest of the profile (gender, age,

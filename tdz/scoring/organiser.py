@@ -1,11 +1,11 @@
 """Organiser tabs (text grids) → validated overrides, each bad row a Problem naming tab, row, column and why.
 
-Row numbers are the ones the organiser sees: the header is row 1, the first data row is row 2.
+Row numbers are the ones the organiser sees: the header is row 1, the first data row is row 2. A bad row is
+skipped whole (it changes nothing); the rest of the tab is used. What one cell may hold is `tdz.scoring.cells`.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping
 from typing import Literal
 
@@ -21,43 +21,26 @@ from tdz.publish.tables import (
     RIDERS_TAB,
     Grid,
     OrganiserTab,
+    TypedCell,
+    UnsavedFormula,
+    header_key,
 )
-from tdz.season import Season
+from tdz.scoring.cells import (
+    MAX_HANDICAP_S,
+    MAX_PENALTY_S,
+    MAX_TIME_SECONDS,
+    MIN_TIME_SECONDS,
+    duration,
+    parse_duration,
+    parse_event_id,
+    parse_rider_id,
+)
+from tdz.season import GROUP_PATTERN, PointsScoring, Season, TimeScoring
 
-_DURATION = re.compile(r"^(?:(?:(\d+):)?([0-5]?\d):)?(\d+(?:\.\d+)?)$")
-
-
-def parse_duration(text: str) -> float:
-    """Seconds from `m:ss`, `h:mm:ss` or plain seconds, decimals allowed ("41:23.5" → 2483.5)."""
-    match = _DURATION.match(text.strip())
-    if not match:
-        raise ValueError("not a time: use m:ss, h:mm:ss or seconds, e.g. 41:23.5")
-    hours, minutes, seconds = match.groups()
-    if (hours or minutes) and float(seconds) >= 60:
-        raise ValueError("seconds must be below 60 in m:ss or h:mm:ss")
-    return int(hours or 0) * 3600 + int(minutes or 0) * 60 + float(seconds)
-
-
-def parse_rider_id(text: str) -> int:
-    value = text.strip()
-    if not value.isdigit():
-        raise ValueError("a rider id is the number in the rider's ZwiftPower profile URL")
-    return int(value)
-
-
-_ZID_IN_URL = re.compile(r"[?&]zid=(\d+)")
-
-
-def parse_event_id(text: str) -> int:
-    """An event id, or a pasted ZwiftPower event URL holding `zid=<id>`."""
-    value = text.strip()
-    in_url = _ZID_IN_URL.search(value)
-    if in_url:
-        return int(in_url.group(1))
-    if not value.isdigit():
-        raise ValueError("an event id is the number in the event's ZwiftPower URL (zid=…)")
-    return int(value)
-
+__all__ = ["Overrides", "parse_duration", "read_event_listings", "read_overrides"]
+manual_time = duration("a manual time", MIN_TIME_SECONDS, MAX_TIME_SECONDS)
+penalty_time = duration("a penalty", 0, MAX_PENALTY_S)
+handicap_time = duration("a handicap", 0, MAX_HANDICAP_S)
 
 class RiderEntry(BaseModel):
     rider_id: int
@@ -106,7 +89,8 @@ UNKNOWN_RIDER = "no rider with this id in the season's results or the Rider regi
 
 
 class _TabReader:
-    """Walks one tab's rows as dicts keyed by header, collecting problems for that tab."""
+    """Walks one tab's rows as dicts keyed by header, collecting problems for that tab. A row holding a formula
+    whose value the file does not have is reported and skipped (its value is unknown)."""
 
     def __init__(self, tab: OrganiserTab, grid: Grid | None, problems: list[Problem]) -> None:
         self.tab = tab
@@ -114,17 +98,22 @@ class _TabReader:
         self.rows: list[tuple[int, dict[str, str]]] = []
         if not grid:
             return
-        header = [h.strip().lower().replace(" ", "_") for h in grid[0]]
+        header = [header_key(h) for h in grid[0]]
         missing = [c for c in tab.header if c not in header]
         if missing:
             self.flag(1, ",".join(missing), "", f"header is missing column(s) {missing}; expected {tab.header}")
         for offset, cells in enumerate(grid[1:], start=2):
-            row = {name: (cells[i].strip() if i < len(cells) else "") for i, name in enumerate(header)}
-            if any(row.values()):
+            row = {name: _cell(cells[i]) if i < len(cells) else "" for i, name in enumerate(header) if name}
+            unsaved = [c for c, v in row.items() if isinstance(v, TypedCell) and isinstance(v.value, UnsavedFormula)]
+            if unsaved:
+                self.flag(offset, unsaved[0], row[unsaved[0]], "a formula with no saved value (the file was written "
+                          "by a program that does not compute formulas): open the file in Excel or LibreOffice "
+                          "and save it, or type the value")
+            elif any(row.values()):
                 self.rows.append((offset, row))
 
     def flag(self, row: int, column: str, value: str, why: str) -> None:
-        self.problems.append(Problem(source=self.tab.name, row=row, column=column, value=value, why=why))
+        self.problems.append(Problem(source=self.tab.name, row=row, column=column, value=str(value), why=why))
 
     def field(self, row: int, values: dict[str, str], column: str, parse: Callable[[str], object]) -> object:
         """Parse one cell; on failure flag it and return None."""
@@ -133,6 +122,11 @@ class _TabReader:
         except ValueError as exc:
             self.flag(row, column, values.get(column, ""), str(exc))
             return None
+
+
+def _cell(value: str) -> str:
+    """Text trimmed; a typed cell kept as it is (its stored value decides what it means)."""
+    return value if isinstance(value, TypedCell) else value.strip()
 
 
 def _round_ids(season: Season) -> Callable[[str], tuple[str, ...]]:
@@ -171,8 +165,8 @@ def _events(season: Season, reader: _TabReader) -> list[EventListing]:
             reader.flag(row, "event_id", values["event_id"], f"duplicate of row {seen[key]}")
             continue
         seen[key] = row
-        out.append(EventListing(event_id=event_id, round=values.get("round", ""), round_ids=rounds, status=status,
-                                note=values.get("note", ""), row=row))
+        out.append(EventListing(event_id=event_id, round=str(values.get("round", "")), round_ids=rounds,
+                                status=status, note=str(values.get("note", "")), row=row))
     return out
 
 
@@ -181,8 +175,18 @@ def read_event_listings(season: Season, grid: Grid | None) -> list[EventListing]
     return _events(season, _TabReader(EVENTS_TAB, grid, []))
 
 
-def _riders(reader: _TabReader) -> dict[int, RiderEntry]:
+def _power_categories(season: Season) -> set[str]:
+    if not isinstance(season.scoring, PointsScoring):
+        return set()
+    found = season.scoring.power_categories
+    return {c.category.upper() for c in (*found.open, *found.women)} | {found.fallback.upper()}
+
+
+def _riders(season: Season, reader: _TabReader, groups: set[str]) -> dict[int, RiderEntry]:
+    """The Rider registry; a group must be one the season file or the Handicaps tab gives a handicap, a category
+    one of the season's power categories."""
     out: dict[int, RiderEntry] = {}
+    categories = _power_categories(season)
     for row, values in reader.rows:
         rider_id = reader.field(row, values, "rider_id", parse_rider_id)
         gender = values.get("gender", "").upper() or None
@@ -193,20 +197,24 @@ def _riders(reader: _TabReader) -> dict[int, RiderEntry]:
         if guest not in ("", "yes", "no", "y", "n", "true", "false"):
             reader.flag(row, "guest", values["guest"], "guest must be yes or no")
             continue
+        group = values.get("group", "").upper() or None
+        if group is not None and group not in groups:
+            known = ", ".join(sorted(groups)) or "none: this season has no handicap groups"
+            reader.flag(row, "group", values["group"], f"no handicap group {group} in the season file or the "
+                                                       f"Handicaps tab; groups: {known}")
+            continue
+        category = values.get("category", "").upper() or None
+        if category is not None and category not in categories:
+            known = ", ".join(sorted(categories)) or "none: this season has no power categories"
+            reader.flag(row, "category", values["category"], f"no power category {category}; categories: {known}")
+            continue
         if rider_id is None:
             continue
         if rider_id in out:
             reader.flag(row, "rider_id", values["rider_id"], f"duplicate of row {out[rider_id].row}")
             continue
-        out[rider_id] = RiderEntry(
-            rider_id=rider_id,
-            name=values.get("name", ""),
-            group=values.get("group", "").upper() or None,
-            gender=gender,
-            category=values.get("category", "").upper() or None,
-            guest=guest in ("yes", "y", "true"),
-            row=row,
-        )
+        out[rider_id] = RiderEntry(rider_id=rider_id, name=str(values.get("name", "")), group=group, gender=gender,
+                                   category=category, guest=guest in ("yes", "y", "true"), row=row)
     return out
 
 
@@ -236,40 +244,70 @@ def _dqs(season: Season, reader: _TabReader, known_riders: set[int] | None,
             continue
         seen[key] = row
         out.append(DQEntry(rider_id=rider_id, round_ids=rounds or (), event_id=event_id,
-                           reason=values["reason"], set_by=values.get("set_by", ""), row=row))
+                           reason=str(values["reason"]), set_by=str(values.get("set_by", "")), row=row))
     return out
 
 
-def _handicaps(reader: _TabReader) -> list[HandicapEntry]:
+def _handicap_rows(reader: _TabReader) -> list[HandicapEntry]:
+    """The Handicaps tab's rows that read well on their own (a group or a rider, and a time)."""
     out: list[HandicapEntry] = []
-    seen: dict[tuple, int] = {}
     for row, values in reader.rows:
         group = values.get("group", "").upper() or None
         rider_id = reader.field(row, values, "rider_id", _optional(parse_rider_id))
-        seconds = reader.field(row, values, "seconds", parse_duration)
+        seconds = reader.field(row, values, "seconds", handicap_time)
         if seconds is None or (values.get("rider_id") and rider_id is None):
             continue
         if (group is None) == (rider_id is None):
             reader.flag(row, "group", values.get("group", ""), "give either a group or a rider id, not both or neither")
             continue
-        key = (group, rider_id)
-        if key in seen:
-            reader.flag(row, "group" if group else "rider_id", group or values["rider_id"], f"duplicate of row {seen[key]}")
+        if group is not None and not GROUP_PATTERN.match(group):
+            reader.flag(row, "group", values["group"], "a rider group is a capital letter and digits (A1, B3)")
             continue
-        seen[key] = row
         out.append(HandicapEntry(group=group, rider_id=rider_id, seconds=seconds, row=row))
     return out
 
 
-def _manual_results(season: Season, reader: _TabReader, known_riders: set[int] | None) -> list[ManualResult]:
+def _handicaps(season: Season, reader: _TabReader, rows: list[HandicapEntry], registry: dict[int, RiderEntry],
+               known_riders: set[int] | None) -> list[HandicapEntry]:
+    """Handicap rows for a group the season file defines or a registered rider has, or for a known rider; one per
+    group or rider."""
+    if not isinstance(season.scoring, TimeScoring):
+        for h in rows:
+            reader.flag(h.row, "group" if h.group else "rider_id", h.group or str(h.rider_id),
+                        "this season is scored on points: handicaps do not apply")
+        return []
+    used = set(season.scoring.handicaps) | {r.group for r in registry.values() if r.group}
+    out: list[HandicapEntry] = []
+    seen: dict[tuple, int] = {}
+    for h in rows:
+        if h.group is not None and h.group not in used:
+            reader.flag(h.row, "group", h.group, f"no rider in the Rider registry has group {h.group} and the season "
+                                                 "file does not define it")
+            continue
+        if h.rider_id is not None and known_riders is not None and h.rider_id not in known_riders:
+            reader.flag(h.row, "rider_id", str(h.rider_id), UNKNOWN_RIDER)
+            continue
+        key = (h.group, h.rider_id)
+        if key in seen:
+            reader.flag(h.row, "group" if h.group else "rider_id", h.group or str(h.rider_id),
+                        f"duplicate of row {seen[key]}")
+            continue
+        seen[key] = h.row
+        out.append(h)
+    return out
+
+
+def _manual_results(season: Season, reader: _TabReader, known_riders: set[int] | None,
+                    registry: dict[int, RiderEntry]) -> list[ManualResult]:
     out: list[ManualResult] = []
     seen: dict[tuple, int] = {}
     parse_rounds = _round_ids(season)
+    registered_only = isinstance(season.scoring, TimeScoring) and season.scoring.registered_only
     for row, values in reader.rows:
         rider_id = reader.field(row, values, "rider_id", parse_rider_id)
         rounds = reader.field(row, values, "round", parse_rounds)
-        time_s = reader.field(row, values, "time", parse_duration)
-        penalty_s = reader.field(row, values, "penalty", _optional(parse_duration))
+        time_s = reader.field(row, values, "time", manual_time)
+        penalty_s = reader.field(row, values, "penalty", _optional(penalty_time))
         if None in (rider_id, rounds, time_s) or (values.get("penalty") and penalty_s is None):
             continue
         if len(rounds) != 1:
@@ -277,6 +315,10 @@ def _manual_results(season: Season, reader: _TabReader, known_riders: set[int] |
             continue
         if known_riders is not None and rider_id not in known_riders:
             reader.flag(row, "rider_id", values["rider_id"], UNKNOWN_RIDER)
+            continue
+        if registered_only and rider_id not in registry:
+            reader.flag(row, "rider_id", values["rider_id"], "this season counts only riders in the Rider registry "
+                                                             "tab: add the rider there first")
             continue
         if not values.get("source"):
             reader.flag(row, "source", "", "say where the time comes from (it is shown beside the result)")
@@ -287,7 +329,7 @@ def _manual_results(season: Season, reader: _TabReader, known_riders: set[int] |
             continue
         seen[key] = row
         out.append(ManualResult(rider_id=rider_id, round_id=rounds[0], time_s=time_s, penalty_s=penalty_s or 0,
-                                source=values["source"], row=row))
+                                source=str(values["source"]), row=row))
     return out
 
 
@@ -297,20 +339,32 @@ def read_overrides(
     known_riders: set[int] | None = None,
     known_events: set[int] | None = None,
 ) -> tuple[Overrides, list[Problem]]:
-    """Validate every organiser tab; `known_riders` / `known_events` (ids in the results) let DQ and manual
-    rows naming a rider or event that does not exist be flagged."""
+    """Validate every organiser tab; `known_riders` / `known_events` (ids in the results) let DQ, handicap and
+    manual rows naming a rider or event that does not exist be flagged.
+
+    Rider groups and the Handicaps tab define each other: a registry row's group must have a handicap (season file
+    or a Handicaps row), and a Handicaps row's group must be the season file's or a registered rider's."""
     problems: list[Problem] = []
 
     def reader(tab: OrganiserTab) -> _TabReader:
         return _TabReader(tab, grids.get(tab.name), problems)
 
-    riders = _riders(reader(RIDERS_TAB))
+    events = _events(season, reader(EVENTS_TAB))
+    riders_reader, handicaps_reader = reader(RIDERS_TAB), reader(HANDICAPS_TAB)
+    handicap_rows = _handicap_rows(handicaps_reader)
+    groups: set[str] = set()
+    if isinstance(season.scoring, TimeScoring):
+        groups = set(season.scoring.handicaps) | {h.group for h in handicap_rows if h.group}
+    riders = _riders(season, riders_reader, groups)
     known = None if known_riders is None else set(known_riders) | set(riders)
     overrides = Overrides(
-        events=_events(season, reader(EVENTS_TAB)),
+        events=events,
         riders=riders,
         dqs=_dqs(season, reader(DQ_TAB), known, known_events),
-        handicaps=_handicaps(reader(HANDICAPS_TAB)),
-        manual_results=_manual_results(season, reader(MANUAL_RESULTS_TAB), known),
+        handicaps=_handicaps(season, handicaps_reader, handicap_rows, riders, known),
+        manual_results=_manual_results(season, reader(MANUAL_RESULTS_TAB), known, riders),
     )
+    order = {name: i for i, name in enumerate((EVENTS_TAB.name, RIDERS_TAB.name, DQ_TAB.name, HANDICAPS_TAB.name,
+                                               MANUAL_RESULTS_TAB.name))}
+    problems.sort(key=lambda p: (order.get(p.source, len(order)), p.row or 0))
     return overrides, problems

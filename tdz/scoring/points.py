@@ -231,7 +231,8 @@ def score_points(season: Season, efforts: pd.DataFrame, profiles: pd.DataFrame) 
     scoring = season.scoring
     assert isinstance(scoring, PointsScoring)
     efforts = efforts.assign(is_pb=mark_pbs(efforts))
-    pb_counts = efforts.loc[efforts["is_pb"], "rider_id"].value_counts()
+    # One ride, one PB: an event listed for two rounds has a row in each, both marked, and earns one bonus.
+    pb_counts = efforts.loc[efforts["is_pb"]].drop_duplicates(["event_id", "rider_id"])["rider_id"].value_counts()
     best = efforts.loc[efforts["is_best"], ["round_order", "rider_id", "event_id", "finish_time_s", "segment_time_s"]]
     membership = pool_membership(profiles, scoring.pools)
     results, members = round_results(best, membership, profiles, season)

@@ -53,6 +53,15 @@ def sorted_shared_place(starts_group: np.ndarray, value: np.ndarray) -> np.ndarr
     return np.repeat(tie_rows - group_of_tie + 1, np.diff(tie_rows, append=count))
 
 
+def whole_ms(seconds: pd.Series) -> pd.Series:
+    """Seconds to the whole millisecond (ZwiftPower's precision), as the float nearest to that many ms.
+
+    Times are compared and tied to the millisecond: every time enters scoring through this (finish, segment and
+    total times; GC sums are rounded the same way), so two times equal to the millisecond are the same float
+    whatever arithmetic made them (a manual 20:32.053 and ZwiftPower's 1232.053 tie)."""
+    return seconds.round(3)
+
+
 def sort_key(values: pd.Series) -> np.ndarray:
     """A numpy sort key ordering like `sort_values` does, missing values last: int64 for datetimes and nullable
     integers (missing = the largest int64), float for the rest (numpy already sorts NaN last)."""

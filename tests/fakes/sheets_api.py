@@ -16,6 +16,7 @@ import copy
 import json
 import re
 import threading
+import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -52,6 +53,8 @@ class Entry:
     query: dict[str, list[str]]
     body: Any
     status: int = 200
+    size: int = 0
+    """Bytes of the request body as sent."""
 
 
 @dataclass
@@ -61,6 +64,7 @@ class Sheet:
     rows: int = 1000
     cols: int = 26
     frozen: int = 0
+    hidden: bool = False
     cells: dict[tuple[int, int], dict[str, Any]] = field(default_factory=dict)
     validation: dict[tuple[int, int], dict[str, Any]] = field(default_factory=dict)
     protected: list[dict[str, Any]] = field(default_factory=list)
@@ -69,8 +73,11 @@ class Sheet:
         grid = {"rowCount": self.rows, "columnCount": self.cols}
         if self.frozen:
             grid["frozenRowCount"] = self.frozen
-        return {"sheetId": self.sheet_id, "title": self.title, "index": index, "sheetType": "GRID",
-                "gridProperties": grid}
+        properties = {"sheetId": self.sheet_id, "title": self.title, "index": index, "sheetType": "GRID",
+                      "gridProperties": grid}
+        if self.hidden:
+            properties["hidden"] = True
+        return properties
 
     def crop(self) -> None:
         for store in (self.cells, self.validation):
@@ -151,7 +158,8 @@ class FakeSheetsAPI:
         self.public_keys: dict[str, Any] = {}
         self.tokens: dict[str, str] = {}
         self.log: list[Entry] = []
-        self.faults: list[list[Any]] = []  # [kind, status, remaining]
+        self.faults: list[list[Any]] = []  # [kind, status, remaining, to let through first]
+        self.delays: list[list[Any]] = []  # [kind, seconds, remaining]: applied, then answered late
         self.payload_limit = 10_485_760
         self.lock = threading.RLock()
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
@@ -211,14 +219,22 @@ class FakeSheetsAPI:
             sheet = self.sheet(spreadsheet_id, title)
             self._put_entered(sheet, row, col, text)
 
-    def fail(self, kind: str, status: int, times: int = 1) -> None:
-        """Answer the next `times` requests of `kind` with `status` and a Google-shaped error body."""
+    def fail(self, kind: str, status: int, times: int = 1, after: int = 0) -> None:
+        """Answer `times` requests of `kind`, after the next `after` of them, with `status` and a Google-shaped
+        error body."""
         with self.lock:
-            self.faults.append([kind, status, times])
+            self.faults.append([kind, status, times, after])
+
+    def answer_late(self, kind: str, seconds: float, times: int = 1) -> None:
+        """Apply the next `times` requests of `kind`, then wait `seconds` before answering: a client that gives
+        up first cannot know whether its request took effect (a timeout after the write)."""
+        with self.lock:
+            self.delays.append([kind, seconds, times])
 
     def clear_faults(self) -> None:
         with self.lock:
             self.faults.clear()
+            self.delays.clear()
 
     def calls(self, *kinds: str) -> list[Entry]:
         with self.lock:
@@ -244,11 +260,14 @@ class FakeSheetsAPI:
                 status, body = api._dispatch(method, parts.path, parse_qs(parts.query), raw,
                                              self.headers.get("Authorization", ""))
                 data = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json; charset=UTF-8")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+                try:
+                    self.send_response(status)
+                    self.send_header("Content-Type", "application/json; charset=UTF-8")
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    self.wfile.write(data)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the client stopped waiting (answer_late)
 
             def do_GET(self) -> None:
                 self._serve("GET")
@@ -272,24 +291,32 @@ class FakeSheetsAPI:
                     "/values:batchUpdate": "values.batchUpdate"}.get(suffix, "values.get" if method == "GET"
                                                                       else "values.update")
         body: Any = raw.decode() if kind == "token" else (json.loads(raw) if raw else None)
-        entry = Entry(method, kind, path, query, body)
+        entry = Entry(method, kind, path, query, body, size=len(raw))
         with self.lock:
             self.log.append(entry)
             try:
                 result = self._route(kind, method, match, query, body, authorization)
                 entry.status = 200
-                return 200, result
             except ApiError as err:
                 entry.status = err.code
                 if kind == "token":
                     return err.code, {"error": "invalid_grant", "error_description": err.message}
                 return err.code, err.body()
+            late = next((d for d in self.delays if d[0] == kind and d[2] > 0), None)
+            if late is not None:
+                late[2] -= 1
+        if late is not None:
+            time.sleep(late[1])
+        return 200, result
 
     def _route(self, kind: str, method: str, match: re.Match[str] | None, query: dict[str, list[str]],
                body: Any, authorization: str) -> Any:
         if len(json.dumps(body or "").encode()) > self.payload_limit:
             raise ApiError(400, f"Request payload size exceeds the limit: {self.payload_limit} bytes.")
         for fault in self.faults:
+            if fault[0] == kind and fault[2] > 0 and fault[3] > 0:
+                fault[3] -= 1
+                break
             if fault[0] == kind and fault[2] > 0:
                 fault[2] -= 1
                 message = {429: "Quota exceeded for quota metric 'Write requests' and limit 'Write requests per "
@@ -386,15 +413,19 @@ class FakeSheetsAPI:
             cell["v"] = float(value) if isinstance(value, int) and not isinstance(value, bool) else value
 
     def _write_values(self, book: Spreadsheet, data: list[dict[str, Any]], entered: bool) -> dict[str, Any]:
-        """Every range or none, like a batchUpdate; writing '' empties a cell."""
+        """Every range or none, like a batchUpdate; writing '' empties a cell. As in the real API, a write past
+        the tab's grid is refused: the grid does not grow."""
         draft = copy.deepcopy(book)
         for block in data:
             title, r0, _, c0, _ = parse_range(block["range"])
             sheet = draft.find(title)
-            for i, row in enumerate(block.get("values", [])):
-                sheet.rows = max(sheet.rows, r0 + i + 1)
+            values = block.get("values", [])
+            width = max((len(r) for r in values), default=0)
+            if r0 + len(values) > sheet.rows or c0 + width > sheet.cols:
+                raise ApiError(400, f"Range ({block['range']}) exceeds grid limits. Max rows: {sheet.rows}, max "
+                                    f"columns: {sheet.cols}")
+            for i, row in enumerate(values):
                 for j, value in enumerate(row):
-                    sheet.cols = max(sheet.cols, c0 + j + 1)
                     if entered:
                         self._put_entered(sheet, r0 + i, c0 + j, value)
                     else:
@@ -433,7 +464,7 @@ class FakeSheetsAPI:
             raise ApiError(400, f"Sheet with id {sheet_id} already exists.")
         grid = props.get("gridProperties", {})
         sheet = Sheet(sheet_id, title, grid.get("rowCount", 1000), grid.get("columnCount", 26),
-                      grid.get("frozenRowCount", 0))
+                      grid.get("frozenRowCount", 0), bool(props.get("hidden", False)))
         book.sheets.insert(props.get("index", len(book.sheets)), sheet)
         book.check_size()
         return {"addSheet": {"properties": sheet.properties(book.sheets.index(sheet))}}
@@ -452,6 +483,8 @@ class FakeSheetsAPI:
         for name in (f.strip() for f in fields):
             if name == "title":
                 sheet.title = props["title"]
+            elif name == "hidden":
+                sheet.hidden = bool(props.get("hidden", False))
             elif name in ("gridProperties.rowCount", "gridProperties.columnCount", "gridProperties.frozenRowCount"):
                 key = name.split(".")[1]
                 setattr(sheet, {"rowCount": "rows", "columnCount": "cols", "frozenRowCount": "frozen"}[key],
@@ -528,6 +561,40 @@ class FakeSheetsAPI:
         sheet.cols = max(sheet.cols, width)
         self._req_updateCells(book, {"rows": rows, "fields": spec["fields"],
                                      "start": {"sheetId": sheet.sheet_id, "rowIndex": start, "columnIndex": 0}})
+
+    @staticmethod
+    def _req_deleteSheet(book: Spreadsheet, spec: dict[str, Any]) -> None:
+        sheet = book.by_id(spec["sheetId"])
+        if len(book.sheets) == 1:
+            raise ApiError(400, "You can't remove all the sheets in a document.")
+        book.sheets.remove(sheet)
+
+    def _req_copyPaste(self, book: Spreadsheet, spec: dict[str, Any]) -> None:
+        """PASTE_VALUES or PASTE_NORMAL of a source range onto a destination of the same size (a blank source cell
+        empties its destination); a destination past its tab's grid is refused."""
+        paste = spec.get("pasteType", "PASTE_NORMAL")
+        if paste not in ("PASTE_VALUES", "PASTE_NORMAL") or spec.get("pasteOrientation", "NORMAL") != "NORMAL":
+            raise ApiError(400, f"unsupported paste {paste} {spec.get('pasteOrientation')}")
+        source, r0, r1, c0, c1 = self._grid_range(book, spec["source"])
+        target = dict(spec["destination"])
+        dr0, dc0 = target.get("startRowIndex", 0), target.get("startColumnIndex", 0)
+        target.update(endRowIndex=dr0 + r1 - r0, endColumnIndex=dc0 + c1 - c0)  # the whole source is pasted
+        destination = self._grid_range(book, target)[0]
+        copied = {(r - r0, c - c0): dict(cell) for (r, c), cell in source.cells.items() if r0 <= r < r1 and c0 <= c < c1}
+        for r in range(r1 - r0):
+            for c in range(c1 - c0):
+                cell = destination.cells.setdefault((dr0 + r, dc0 + c), {})
+                cell.pop("v", None)
+                cell.pop("f", None)
+                found = copied.get((r, c), {})
+                if "v" in found:
+                    cell["v"] = found["v"]
+                if paste == "PASTE_NORMAL":
+                    cell.pop("numberFormat", None)
+                    if "numberFormat" in found:
+                        cell["numberFormat"] = found["numberFormat"]
+                    if "f" in found:
+                        cell["f"] = found["f"]
 
     def _req_repeatCell(self, book: Spreadsheet, spec: dict[str, Any]) -> None:
         sheet, r0, r1, c0, c1 = self._grid_range(book, spec["range"])

@@ -74,7 +74,7 @@ class FakeSignIn(FakeServer):
                 return "sso_post", html_answer("<html>bad request: hidden inputs missing</html>", status=400)
             user = form.get("username", "")
             if self.zp.users.get(user) != form.get("password"):
-                return "sso_post", self._form_page("Invalid username or password.")
+                return "sso_post", self._form_page(self.zp.login_error)
             if user in self.zp.locked:
                 return "sso_post", self._form_page(
                     "Your account is temporarily disabled. <strong>Contact support</strong> or try again in 15 "
@@ -126,6 +126,8 @@ class FakeZwiftPower(FakeServer):
         self.sprints: dict[int, list[dict]] = {}
         self.event_list: list[dict] = []
         self.profiles: dict[int, dict] = {}
+        self.login_error = "Invalid username or password."
+        """The sign-in page's words (HTML allowed) for a refused password."""
         self._codes: dict[str, str] = {}
         self._ids = itertools.count(1)
         self.sign_in = FakeSignIn(self)

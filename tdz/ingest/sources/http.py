@@ -124,8 +124,8 @@ class PoliteClient:
             if self._unreachable is not None and time.monotonic() < self._unreachable[0]:
                 raise FetchFailed(url, self._unreachable[1])
             try:
-                await self._limiter.wait()
-                async with self._slots:
+                async with self._slots:  # the rate is waited for inside the slot: a queue behind a stalled
+                    await self._limiter.wait()  # server leaves at the rate, not in a burst when it answers again
                     response = await self.client.request(method, url, **kwargs)
             except (httpx.TimeoutException, httpx.TransportError) as exc:
                 self.counts[endpoint] += 1

@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import stat
 from collections import Counter
 from datetime import datetime, timezone
 from html.parser import HTMLParser
@@ -43,24 +44,23 @@ class ZwiftPowerLoginError(TdzError):
     """The login (or the pasted cookie) did not give a ZwiftPower session. Never retried."""
 
 
+VOID_TAGS = frozenset({"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "wbr"})
+
+
 class _LoginForm(HTMLParser):
     """The Keycloak page's forms (action, inputs and which input takes the password; attribute values arrive
-    HTML-unescaped) and its error text, whole, nested tags included."""
+    HTML-unescaped) and its error text, whole: everything inside the error element, links and emphasis included."""
 
     ERROR_IDS = ("input-error", "kc-error-message")
 
     def __init__(self) -> None:
         super().__init__()
         self.forms: list[tuple[str, dict[str, str], str]] = []
-        self.error = ""
-        self._error_depth = 0
+        self._error_text = ""
+        self._error_depth = 0  # open elements inside (and including) the error element; 0 = outside it
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         values = {name: value or "" for name, value in attrs}
-        if self._error_depth:
-            self._error_depth += 1
-        elif values.get("id") in self.ERROR_IDS or "kc-feedback-text" in values.get("class", ""):
-            self._error_depth = 1
         if tag == "form":
             self.forms.append((values.get("action", ""), {}, ""))
         elif tag == "input" and self.forms and values.get("name"):
@@ -68,19 +68,24 @@ class _LoginForm(HTMLParser):
             inputs[values["name"]] = values.get("value", "")
             if values.get("type", "").lower() == "password":
                 self.forms[-1] = (action, inputs, values["name"])
-
-    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        depth = self._error_depth
-        self.handle_starttag(tag, attrs)
-        self._error_depth = depth  # a void tag (<br/>) opens nothing
+        if tag in VOID_TAGS:
+            return
+        if self._error_depth:
+            self._error_depth += 1
+        elif values.get("id") in self.ERROR_IDS or "kc-feedback-text" in values.get("class", ""):
+            self._error_depth = 1
 
     def handle_endtag(self, tag: str) -> None:
-        if self._error_depth:
+        if self._error_depth and tag not in VOID_TAGS:
             self._error_depth -= 1
 
     def handle_data(self, data: str) -> None:
-        if self._error_depth and data.strip():
-            self.error = " ".join(f"{self.error} {data.strip()}".split())
+        if self._error_depth:
+            self._error_text += data
+
+    @property
+    def error(self) -> str:
+        return " ".join(self._error_text.split())
 
     def login_form(self) -> tuple[str, dict[str, str], str] | None:
         """The sign-in form: the one with a password input (credentials are never posted to any other form)."""
@@ -285,6 +290,8 @@ class ZwiftPowerClient:
             if saved.get("user") != self.username or not isinstance(saved.get("cookies"), dict):
                 return False
             self._set_cookies({str(k): str(v) for k, v in saved["cookies"].items()})
+            if stat.S_IMODE(self.session_file.stat().st_mode) & 0o077:  # copied in, or saved by an older tdz
+                self.session_file.chmod(0o600)
         except (OSError, ValueError, AttributeError):
             return False
         return self.logged_in()

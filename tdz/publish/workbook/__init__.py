@@ -103,4 +103,4 @@ def open_workbook(settings: Settings, season_id: str) -> Workbook:
         return SheetsWorkbook.from_settings(settings)
     from tdz.publish.workbook.xlsx import XlsxWorkbook
 
-    return XlsxWorkbook(settings.out_dir / f"{season_id}.xlsx")
+    return XlsxWorkbook(settings.out_dir / f"{season_id}.xlsx", settings.lock_timeout_seconds)

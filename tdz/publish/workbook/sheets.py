@@ -1,15 +1,10 @@
 """The Google Sheets workbook: organiser tabs read and output tabs published with few, atomic API calls.
 
 A run costs one metadata read (cached for the run), one `values:batchGet` of every organiser tab plus the `about`
-tab, and at most three writes per publish; none when the content hash in the `about` tab is unchanged.
-
-A publish that fits in one request (`max_request_bytes`; Google refuses bodies over 10 MiB) is one
-`spreadsheets.batchUpdate`: missing tabs added with a chosen gid, every tab resized and every cell written as a
-typed `userEnteredValue` (`stringValue`, `numberValue`, `boolValue`), which the API applies all or nothing. A bigger
-one grows the tabs (1), writes RAW values padded with '' over the old extent so nothing stale survives past the new
-end (2), then shrinks the tabs and stamps the content hash (3): until the last call lands, the hash says "not
-published" and the next run writes again. Either way a rider named `=IMPORTXML(…)`, `+1` or `@x` stays text, no tab
-is ever cleared first, and no tab is deleted: Looker Studio binds each data source to a tab's gid.
+tab, and per publish one write, or three for a season too big for one request (`sheets_publish`: staged, then
+switched in one atomic request); none when the content hash in the `about` tab is unchanged. Either way a reader
+sees the last publish or the new one whole, a rider named `=IMPORTXML(…)`, `+1` or `@x` stays text, and no output
+tab is deleted: Looker Studio binds each data source to a tab's gid.
 
 Structure (header notes, dropdowns, frozen header, warning-only protection, plain-text format on organiser columns)
 is added only where the metadata shows it missing.
@@ -19,8 +14,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import gspread
@@ -32,7 +25,6 @@ from gspread.urls import (
     SPREADSHEET_VALUES_BATCH_UPDATE_URL,
 )
 
-from tdz.files import atomic_write
 from tdz.publish.looker import create_report_url
 from tdz.publish.tables import ORGANISER_TABS, OrganiserTab, Table
 from tdz.publish.workbook import (
@@ -56,9 +48,17 @@ from tdz.publish.workbook.sheets_auth import (
     key_info,
     make_client,
 )
+from tdz.publish.workbook.sheets_publish import (
+    STAGING_PREFIX,
+    Planned,
+    add_staging,
+    one_request,
+    staging_tabs,
+    staging_values,
+    switch,
+)
 from tdz.publish.workbook.sheets_requests import (
     ABOUT_TAB,
-    Planned,
     Tab,
     body_size,
     grid_props,
@@ -72,30 +72,31 @@ from tdz.retry import RetryPolicy
 from tdz.settings import Settings
 
 MAX_REQUEST_BYTES = 8_000_000
-"""Google refuses request bodies over 10 MiB; a publish bigger than this is written in three calls instead of one."""
+"""Google refuses request bodies over 10 MiB; a publish bigger than this is staged (`sheets_publish`)."""
 FAILURES = (gspread.exceptions.APIError, GoogleAuthError, requests.RequestException)
+KEPT = ("no tab is ever half-written (every output tab is switched in one request), so the Sheet shows a "
+        "publish whole; the next run publishes again")
 
 
 class SheetPublishError(SheetsError):
-    """A publish that failed after its retries; what it meant to write is kept in `pending_path` (if given)."""
+    """A publish that failed after its retries. The Sheet shows the last publish, or this one if its final
+    request landed though its answer was lost: never a mix. The next run's publish writes again, as the content
+    hash the Sheet holds is not this publish's."""
 
-    def __init__(self, message: str, pending_path: Path | None) -> None:
-        kept = f"; the tabs it meant to write are kept in {pending_path} for the next run" if pending_path else ""
-        super().__init__(message + kept)
-        self.pending_path = pending_path
+    def __init__(self, message: str) -> None:
+        super().__init__(f"{message}; {KEPT}")
 
 
 class SheetsWorkbook:
     """The `Workbook` protocol on a Google Sheet. One instance per run: it reads the metadata once and keeps it."""
 
-    def __init__(self, settings: Settings, *, pending_path: Path | None = None, retry: RetryPolicy | None = None,
+    def __init__(self, settings: Settings, *, retry: RetryPolicy | None = None,
                  max_request_bytes: int = MAX_REQUEST_BYTES) -> None:
         if not settings.sheet_id:
             raise SheetsError("TDZ_SHEET_ID is not set: paste the Sheet's URL or id")
         info = key_info(settings)
         self.sheet_id = settings.sheet_id
         self.service_account: str = info["client_email"]
-        self.pending_path = pending_path
         self.max_request_bytes = max_request_bytes
         self._client = make_client(settings, credentials(info), retry)
         http = self._client.http_client
@@ -107,8 +108,7 @@ class SheetsWorkbook:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> SheetsWorkbook:
-        """The Sheet of `settings`, keeping a failed publish in `<out_dir>/sheet-<id>.pending.json`."""
-        return cls(settings, pending_path=settings.out_dir / f"sheet-{settings.sheet_id}.pending.json")
+        return cls(settings)
 
     def __repr__(self) -> str:
         return f"SheetsWorkbook({self.location})"
@@ -275,48 +275,25 @@ class SheetsWorkbook:
     # --- writes -------------------------------------------------------------------------------------------------
 
     def publish(self, tables: Mapping[str, pd.DataFrame], progress: PublishProgress | None = None) -> PublishReport:
-        """Replace every output tab whole, in one atomic write; nothing when the content hash is unchanged."""
+        """Replace every output tab whole, atomically (`sheets_publish`); nothing when the content hash is
+        unchanged."""
+        refuse_clashes(tables)
         digest = content_hash(tables)
-        try:
-            unchanged = self.stored_hash() == digest and all(self.find(n) for n in tables)
-        except SheetsError as err:
-            raise SheetPublishError(f"publish to {self.location} failed: {err}", None) from err
-        if unchanged:
-            refuse_clashes(tables)
-            return PublishReport(tabs_unchanged=list(tables), location=self.location)
-        report = self.publish_grids(publish_grids(tables, digest)[0], digest)
-        if progress is not None:
-            progress(1, 1)
-        return report
-
-    def publish_pending(self) -> PublishReport | None:
-        """Publish what a failed run kept in the pending file, if there is one."""
-        if self.pending_path is None or not self.pending_path.exists():
-            return None
-        kept = json.loads(self.pending_path.read_text(encoding="utf-8"))
-        return self.publish_grids(kept["tabs"], kept["content_hash"])
-
-    def publish_grids(self, grids: Mapping[str, list[list[Cell]]], digest: str) -> PublishReport:
-        refuse_clashes(grids)
         reads, writes = self.calls.reads, self.calls.writes
         report = PublishReport(location=self.location)
         try:
-            unchanged = self.stored_hash() == digest and all(self.find(n) for n in grids)
-            if not unchanged:
-                planned = self._write(self._plan(grids), digest)
+            if self.stored_hash() == digest and all(self.find(n) for n in tables):
+                report.tabs_unchanged = list(tables)
+                return report
+            grids = publish_grids(tables, digest)[0]
+            self._write(self._plan(grids), progress)
         except (SheetsError, *FAILURES) as err:
-            self._keep_pending(grids, digest)
             message = str(err) if isinstance(err, SheetsError) else explain(err, self.sheet_id, self.service_account)
-            raise SheetPublishError(f"publish to {self.location} failed: {message}", self.pending_path) from err
-        if unchanged:
-            report.tabs_unchanged = list(grids)
-        else:
-            self.tabs().update({t.title: t for t in planned})
-            self._stored_hash = digest
-            report.tabs_written = list(grids)
-        if self.pending_path is not None:
-            self.pending_path.unlink(missing_ok=True)
-        report.read_calls, report.write_calls = self.calls.reads - reads, self.calls.writes - writes
+            raise SheetPublishError(f"publish to {self.location} failed: {message}") from err
+        finally:
+            report.read_calls, report.write_calls = self.calls.reads - reads, self.calls.writes - writes
+        self._stored_hash = digest
+        report.tabs_written = list(tables)
         return report
 
     def _plan(self, grids: Mapping[str, list[list[Cell]]]) -> list[Planned]:
@@ -335,61 +312,28 @@ class SheetsWorkbook:
         data = json.dumps(body, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
         return self._http.request("post", url, data=data, headers={"Content-Type": "application/json"}).json()
 
-    def _write(self, plan: list[Planned], digest: str) -> list[Tab]:
-        """One atomic batchUpdate when it fits in `max_request_bytes`; else grow, write RAW values, shrink + hash."""
-        requests_: list[dict[str, Any]] = []
-        for p in plan:
-            requests_ += p.structure(grow=False)
-            requests_.append({"updateCells": {
-                "range": {"sheetId": p.new.gid, "startRowIndex": 0, "endRowIndex": p.new.rows, "startColumnIndex": 0,
-                          "endColumnIndex": p.new.cols},
-                "rows": [row_data(r) for r in p.grid], "fields": "userEnteredValue"}})
-        if body_size({"requests": requests_}) <= self.max_request_bytes:
-            self._post(SPREADSHEET_BATCH_UPDATE_URL % self.sheet_id, {"requests": requests_})
-            return [p.new for p in plan]
-        grow = [r for p in plan for r in p.structure(grow=True)]
-        if grow:
-            self._post(SPREADSHEET_BATCH_UPDATE_URL % self.sheet_id, {"requests": grow})
-        for data in self._value_calls(plan):
-            self._post(SPREADSHEET_VALUES_BATCH_UPDATE_URL % self.sheet_id, {"valueInputOption": "RAW", "data": data})
-        finish = [grid_props(p.new.gid, rows=p.new.rows, cols=p.new.cols) for p in plan
-                  if (p.new.rows, p.new.cols) != p.grown]
-        finish += [{"updateCells": {"start": {"sheetId": p.new.gid, "rowIndex": p.hash_row, "columnIndex": 1},
-                                    "rows": [row_data([digest])], "fields": "userEnteredValue"}}
-                   for p in plan if p.hash_row is not None]
-        if finish:
-            self._post(SPREADSHEET_BATCH_UPDATE_URL % self.sheet_id, {"requests": finish})
-        return [p.new for p in plan]
-
-    def _value_calls(self, plan: list[Planned]) -> list[list[dict[str, Any]]]:
-        """Every tab's new grid as RAW values padded with '' over the old extent (clearing what lies past the new
-        end), the content hash left blank until the last call; split into calls under `max_request_bytes`."""
-        budget = int(self.max_request_bytes * 0.95)
-        calls: list[list[dict[str, Any]]] = [[]]
-        size = 0
-        for p in plan:
-            rows, cols = p.grown
-            values = [list(r) + [""] * (cols - len(r)) for r in p.grid]
-            values += [[""] * cols for _ in range(rows - len(values))]
-            if p.hash_row is not None:
-                values[p.hash_row][1] = ""
-            first, piece = 0, []
-            for index, row in enumerate(values):
-                cost = body_size(row) + 1
-                if size + cost > budget and (piece or calls[-1]):
-                    if piece:
-                        calls[-1].append({"range": f"{quote(p.new.title)}!A{first + 1}", "values": piece})
-                    calls.append([])
-                    first, piece, size = index, [], 0
-                piece.append(row)
-                size += cost
-            if piece:
-                calls[-1].append({"range": f"{quote(p.new.title)}!A{first + 1}", "values": piece})
-        return [c for c in calls if c]
-
-    def _keep_pending(self, grids: Mapping[str, list[list[Cell]]], digest: str) -> None:
-        if self.pending_path is None:
+    def _write(self, plan: list[Planned], progress: PublishProgress | None) -> None:
+        """One atomic batchUpdate when it fits in `max_request_bytes`; else staged, then switched in one."""
+        batch = SPREADSHEET_BATCH_UPDATE_URL % self.sheet_id
+        body = one_request(plan)
+        if body_size(body) <= self.max_request_bytes:
+            self._post(batch, body)
+            self.tabs().update({p.new.title: p.new for p in plan})
+            if progress is not None:
+                progress(1, 1)
             return
-        kept = {"sheet_id": self.sheet_id, "content_hash": digest, "saved_at": datetime.now(UTC).isoformat(),
-                "tabs": grids}
-        atomic_write(self.pending_path, json.dumps(kept, ensure_ascii=False).encode())
+        leftovers = [t for t in self.tabs().values() if t.title.startswith(STAGING_PREFIX)]
+        staging = staging_tabs(plan, {t.gid for t in self.tabs().values()} | {p.new.gid for p in plan})
+        values = staging_values(plan, staging, self.max_request_bytes)
+        steps = len(values) + 2
+        self._post(batch, add_staging(staging, leftovers))
+        for tab in leftovers:
+            del self.tabs()[tab.title]
+        for done, data in enumerate(values, start=1):
+            if progress is not None:
+                progress(done, steps)
+            self._post(SPREADSHEET_VALUES_BATCH_UPDATE_URL % self.sheet_id, data)
+        self._post(batch, switch(plan, staging))
+        self.tabs().update({p.new.title: p.new for p in plan})
+        if progress is not None:
+            progress(steps, steps)

@@ -18,6 +18,7 @@ import requests
 from google.auth.exceptions import GoogleAuthError, RefreshError
 from google.auth.transport.requests import AuthorizedSession
 from google.oauth2.service_account import Credentials
+from urllib3.exceptions import NewConnectionError
 
 from tdz.errors import TdzError
 from tdz.publish.tables import ORGANISER_TABS
@@ -40,9 +41,44 @@ class SheetKeyError(SheetsError):
     """The service-account key is missing, unreadable, or refused by Google."""
 
 
+NOT_IDEMPOTENT = ("appendCells", "addSheet", "deleteSheet", "duplicateSheet", "insertDimension", "appendDimension",
+                  "addProtectedRange")
+"""batchUpdate requests that do something else when sent twice: rows appended twice, a tab added twice (refused,
+"already exists"), a tab deleted twice."""
+
+
+class NotSentAgain(requests.RequestException):
+    """A request that may have taken effect (it timed out, or the server failed mid-way) and would do harm if sent
+    again, so it was not retried."""
+
+
+def _not_idempotent(method: str, kwargs: Mapping[str, Any]) -> str | None:
+    """The first request of a batchUpdate body that must not be sent twice, if any."""
+    if method.lower() == "get":
+        return None
+    body = kwargs.get("json")
+    if isinstance(body, Mapping):
+        return next((name for r in body.get("requests", []) for name in r if name in NOT_IDEMPOTENT), None)
+    data = kwargs.get("data")
+    if isinstance(data, bytes):  # compact JSON: a request name can only appear as `{"name":` outside strings
+        return next((name for name in NOT_IDEMPOTENT if b'{"%s":' % name.encode() in data), None)
+    return None
+
+
+def _never_sent(err: requests.RequestException) -> bool:
+    """The connection was refused or never made: the server cannot have seen the request."""
+    reason = getattr(err.args[0], "reason", None) if err.args else None
+    return isinstance(err, requests.ConnectTimeout) or isinstance(reason, NewConnectionError)
+
+
 class RetryingHTTPClient(gspread.HTTPClient):
     """gspread's HTTP client retrying as `tdz.retry` says (a blocking sleep); `retry` and `counter` are set after
-    construction."""
+    construction.
+
+    A request that is not idempotent (appending rows, adding or deleting a tab: `NOT_IDEMPOTENT`) is retried only
+    when Google cannot have applied it: a 429 (refused by the quota before anything ran) or a connection that was
+    never made. After a timeout or a server error it may have landed; sending it again could append rows twice,
+    so it fails with `NotSentAgain` and the next run reads what is there."""
 
     retry: RetryPolicy = RetryPolicy(backoff_max_seconds=SHEETS_BACKOFF_MAX_SECONDS)
     counter: WorkbookCalls
@@ -50,6 +86,7 @@ class RetryingHTTPClient(gspread.HTTPClient):
     def request(self, method: str, endpoint: str, *args: Any, **kwargs: Any) -> requests.Response:
         counter = getattr(self, "counter", None) or WorkbookCalls()
         self.counter = counter
+        once = _not_idempotent(method, kwargs)
         attempt = 0
         while True:
             if method.lower() == "get":
@@ -60,12 +97,19 @@ class RetryingHTTPClient(gspread.HTTPClient):
             try:
                 return super().request(method, endpoint, *args, **kwargs)
             except gspread.exceptions.APIError as err:
-                if not retryable(err.response.status_code) or attempt >= self.retry.max_retries:
+                status = err.response.status_code
+                if not retryable(status) or attempt >= self.retry.max_retries:
                     raise
+                if once and status != 429:
+                    raise NotSentAgain(f"Google Sheets answered HTTP {status} to a request that may have been "
+                                       f"applied ({once}): not sent again") from err
                 wait = self.retry.delay(attempt, parse_retry_after(err.response.headers.get("Retry-After")))
-            except (requests.ConnectionError, requests.Timeout):
+            except (requests.ConnectionError, requests.Timeout) as err:
                 if attempt >= self.retry.max_retries:
                     raise
+                if once and not _never_sent(err):
+                    raise NotSentAgain(f"Google Sheets did not answer in time ({type(err).__name__}) a request that "
+                                       f"may have been applied ({once}): not sent again") from err
                 wait = self.retry.delay(attempt)
             counter.retries += 1
             attempt += 1
@@ -148,6 +192,8 @@ def explain(err: Exception, sheet_id: str, email: str) -> str:
         if status == 429:
             return "Google Sheets quota exceeded (60 writes per minute per service account); try again in a minute"
         return f"Google Sheets API error {status}: {err.error.get('message', '')}"
+    if isinstance(err, NotSentAgain):
+        return f"{err}, as sending it twice could do it twice; the next run reads what landed"
     if isinstance(err, requests.RequestException):
         return f"cannot reach the Google Sheets API ({type(err).__name__}: {err})"
     return f"{type(err).__name__}: {err}"

@@ -1,4 +1,5 @@
-"""The request bodies tdz sends to the Sheets API v4: tab structure, typed cells, and the plan of a publish."""
+"""The request bodies tdz sends to the Sheets API v4: tab structure and typed cells (a publish's plan is
+`sheets_publish`)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from typing import Any
 
 from tdz.publish.tables import OrganiserTab
 from tdz.publish.workbook import Grid
-from tdz.publish.workbook.cells import CONTENT_HASH_KEY, Cell
+from tdz.publish.workbook.cells import Cell
 
 ORGANISER_ROWS = 1000
 ABOUT_TAB = "about"
@@ -100,41 +101,3 @@ def organiser_tab_requests(tab: OrganiserTab, gid: int, seed: Grid | None = None
 
 def body_size(body: object) -> int:
     return len(json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode())
-
-
-@dataclass
-class Planned:
-    """One output tab of a publish: its new grid, the tab as it was (None when new) and as it will be."""
-
-    grid: list[list[Cell]]
-    old: Tab | None
-    new: Tab
-
-    @property
-    def grown(self) -> tuple[int, int]:
-        """The grid size while values are written: big enough for both the old and the new content."""
-        if self.old is None:
-            return self.new.rows, self.new.cols
-        return max(self.old.rows, self.new.rows), max(self.old.cols, self.new.cols)
-
-    @property
-    def hash_row(self) -> int | None:
-        if self.new.title != ABOUT_TAB:
-            return None
-        return next((i for i, r in enumerate(self.grid) if r and r[0] == CONTENT_HASH_KEY), None)
-
-    def structure(self, *, grow: bool) -> list[dict[str, Any]]:
-        """Add the tab or size it (to `grown` or to its final size), and freeze and protect it where missing."""
-        rows, cols = self.grown if grow else (self.new.rows, self.new.cols)
-        if self.old is None:
-            return [{"addSheet": {"properties": {"sheetId": self.new.gid, "title": self.new.title, "gridProperties": {
-                "rowCount": rows, "columnCount": cols, "frozenRowCount": 1}}}}, protect(self.new.gid, self.new.title)]
-        out: list[dict[str, Any]] = []
-        resize = {"rows": rows, "cols": cols} if (self.old.rows, self.old.cols) != (rows, cols) else {}
-        if self.old.frozen == 0:
-            resize["frozen"] = 1
-        if resize:
-            out.append(grid_props(self.old.gid, **resize))
-        if not self.old.protected:
-            out.append(protect(self.old.gid, self.old.title))
-        return out

@@ -18,12 +18,14 @@ import io
 import re
 import zipfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import date, datetime, time, timedelta
 from posixpath import dirname, join, normpath
 from xml.etree import ElementTree
 from xml.sax.saxutils import escape
 
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.utils import get_column_letter
+from openpyxl.utils.datetime import to_excel
 
 from tdz.publish.workbook.cells import Cell
 
@@ -95,6 +97,44 @@ def rows_xml(rows: Sequence[Sequence[Cell]], first_row: int) -> str:
                 cells.append(f'<c r="{letter}{number}" t="inlineStr"><is><t{space}>{text}</t></is></c>')
         out.append(f'<row r="{number}">{"".join(cells)}</row>')
     return "".join(out)
+
+
+_FORMULA_CELL = re.compile(r'<c r="([A-Z]{1,3}[0-9]{1,7})"((?: (?!t=)[a-zA-Z:]+="[^"]*")*)>(<f\b[^>]*?(?:/>|>.*?</f>))'
+                           r'<v(?:\s*/>|></v>)</c>', re.S)
+
+
+def _cached(value: object, data_type: str) -> tuple[str, str]:
+    """A formula's computed value as the `t` attribute and `<v>` text of its cell."""
+    if data_type == "e":
+        return ' t="e"', escape(str(value))
+    if isinstance(value, bool):
+        return ' t="b"', str(int(value))
+    if isinstance(value, int | float):
+        return "", _number(value)
+    if isinstance(value, datetime | date | time | timedelta):
+        return "", _number(to_excel(value))
+    return ' t="str"', escape(ILLEGAL_CHARACTERS_RE.sub("", str(value)))
+
+
+def with_cached_values(data: bytes, values: Mapping[str, Mapping[str, tuple[object, str]]]) -> bytes:
+    """The saved workbook with formulas' computed values put back: `values` maps a sheet name to cell → (value,
+    openpyxl data type). openpyxl writes a formula with an empty `<v>`; Excel and LibreOffice would show the
+    value again once they recompute, but a program reading the file (tdz itself, on its next run) would see
+    none."""
+    with zipfile.ZipFile(io.BytesIO(data)) as book:
+        parts = sheet_parts(book)
+
+    def patch(xml: bytes, cells: Mapping[str, tuple[object, str]]) -> bytes:
+        def one(match: re.Match[str]) -> str:
+            if match[1] not in cells:
+                return match[0]
+            kind, text = _cached(*cells[match[1]])
+            return f'<c r="{match[1]}"{match[2]}{kind}>{match[3]}<v>{text}</v></c>'
+
+        return _FORMULA_CELL.sub(one, xml.decode()).encode()
+
+    replace = {parts[name]: (lambda xml, c=cells: patch(xml, c)) for name, cells in values.items() if name in parts}
+    return _rewritten(data, replace)
 
 
 def with_rows(data: bytes, bodies: Mapping[str, tuple[str, int, int]]) -> bytes:
