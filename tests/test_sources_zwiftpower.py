@@ -349,7 +349,7 @@ def test_cli_check_wrong_password_is_one_line(zp: FakeZwiftPower, tmp_path: Path
 def test_concurrency_is_bounded_and_requests_are_spaced(zp: FakeZwiftPower, tmp_path: Path) -> None:
     run(lambda c: c.recent_results(7), make_client(zp, tmp_path))
     zp.reset_log()
-    zp.delay_seconds = 0.3  # long enough for the requests to overlap even on a loaded machine
+    zp.delay_seconds = 0.1
 
     async def many(c: ZwiftPowerClient) -> list[bytes]:
         return await asyncio.gather(*(c.event_sprints(EVENT) for _ in range(6)))

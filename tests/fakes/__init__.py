@@ -82,6 +82,11 @@ class FakeServer:
             self._server.server_close()
 
     def reset_log(self) -> None:
+        """Forget every request and fault, once the requests still being answered (a client that gave up on a slow
+        answer leaves the server sleeping on it) are done, so they do not count towards the next test's."""
+        deadline = time.monotonic() + 5
+        while self.in_flight and time.monotonic() < deadline:
+            time.sleep(0.01)
         with self._lock:
             self.log.clear()
             self.faults.clear()
