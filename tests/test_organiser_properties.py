@@ -174,7 +174,7 @@ PARSED: dict[str, ParsedArchive] = {}
 
 
 @pytest.mark.parametrize("kind", ["points", "time"])
-@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
                                                                   HealthCheck.too_slow])
 @given(data=st.data())
 def test_bad_rows_are_reported_and_change_nothing(worlds: dict[str, World], kind: str, data: st.DataObject) -> None:
@@ -205,7 +205,7 @@ typed_values = st.one_of(st.integers(-10**6, 10**12), st.floats(allow_nan=True, 
 
 
 @pytest.mark.parametrize("kind", ["points", "time"])
-@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
                                                                   HealthCheck.too_slow])
 @given(data=st.data())
 def test_any_text_or_spreadsheet_value_in_any_cell_never_stops_a_run(worlds: dict[str, World], kind: str,

@@ -90,7 +90,7 @@ def as_dict(table: pd.DataFrame) -> dict[tuple[str, int], tuple[int, float, int]
     return {(r.pool, r.rider_id): (r.place, r.total, r.rounds_counted) for r in table.itertuples()}
 
 
-PROPERTY = settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+PROPERTY = settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 @PROPERTY

@@ -24,9 +24,10 @@ from tdz.publish.site.news import latest_news
 
 CHROMIUM = os.environ.get("TDZ_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
 playwright_api = pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed")
-pytestmark = pytest.mark.skipif(
+pytestmark = [pytest.mark.skipif(
     CHROMIUM is None, reason="no Chromium on this machine (.ci/run installs Debian's `chromium`; set TDZ_CHROMIUM to "
-                             "use another): the browser tests of the results site did not run")
+                             "use another): the browser tests of the results site did not run"),
+    pytest.mark.xdist_group("browser")]  # one worker builds the site and starts Chromium once
 CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
                   "--disable-component-update", "--disable-sync"]
 """As root with no network: no sandbox, and none of Chromium's own calls home (the machine refuses them)."""
