@@ -296,3 +296,21 @@ def test_saves_leave_no_temp_files_and_a_broken_file_is_a_clear_error(book: Xlsx
         book.read_organiser_tabs(ORGANISER)
     with pytest.raises(XlsxFileError):
         book.publish({"problems": problems(1)})
+
+
+def test_every_kind_of_column_reads_back_as_the_cell_rules_say(book: XlsxWorkbook) -> None:
+    """The output tabs' rows are written a column at a time (xlsx_parts.frame_rows_xml); what a reader gets back
+    is what `cells` says of each value, the edge cases included."""
+    odd = pd.DataFrame({
+        "ids": pd.array([1, None, 2**60], dtype="Int64"), "seconds": [1.0, float("nan"), 0.1],
+        "flags": pd.array([True, None, False], dtype="boolean"), "text": pd.array(["a<b & c", None, " x "],
+                                                                                  dtype="string"),
+        "pools": pd.Categorical(["gender=F", "gender=F", None]), "forever": [float("inf"), -1.5, 3.0],
+        "starts": pd.to_datetime([datetime(2026, 1, 1), None, datetime(2026, 2, 1, 12, 30)], utc=True),
+    })
+    book.publish({"odd": odd})
+    expected, _ = publish_grids({"odd": odd})
+    assert stored(book.path, "odd") == expected["odd"]
+    assert expected["odd"][1:] == [[1, 1, True, "a<b & c", "gender=F", "", "2026-01-01T00:00:00Z"],
+                                   ["", "", "", "", "gender=F", -1.5, ""],
+                                   [2**60, 0.1, False, " x ", "", 3, "2026-02-01T12:30:00Z"]]

@@ -63,13 +63,19 @@ def content_hash(tables: Mapping[str, pd.DataFrame]) -> str:
     return digest.hexdigest()
 
 
+def with_content_hash(tables: Mapping[str, pd.DataFrame], digest: str) -> dict[str, pd.DataFrame]:
+    """The tables a backend writes: the `about` table ends with the `content_hash` row."""
+    out = dict(tables)
+    if "about" in out:
+        about = out["about"]
+        about = about[about["key"] != CONTENT_HASH_KEY]
+        stamp = pd.DataFrame({"key": [CONTENT_HASH_KEY], "value": [digest]}).astype(about.dtypes.to_dict())
+        out["about"] = pd.concat([about, stamp], ignore_index=True)
+    return out
+
+
 def publish_grids(tables: Mapping[str, pd.DataFrame], digest: str | None = None) -> tuple[dict[str, list[list[Cell]]],
                                                                                         str]:
-    """The grids a backend writes, with the content hash (`digest`, or computed) appended to the about tab, and
-    that hash."""
+    """The grids a backend writes (`with_content_hash`), and the content hash (`digest`, or computed)."""
     digest = digest or content_hash(tables)
-    tab_grids = grids(tables)
-    if "about" in tab_grids:
-        tab_grids["about"] = [r for r in tab_grids["about"] if r[0] != CONTENT_HASH_KEY]
-        tab_grids["about"].append([CONTENT_HASH_KEY, digest])
-    return tab_grids, digest
+    return grids(with_content_hash(tables, digest)), digest

@@ -46,7 +46,8 @@ from tdz.publish.workbook import (
 from tdz.publish.workbook.cells import (
     CONTENT_HASH_KEY,
     content_hash,
-    publish_grids,
+    frame_to_grid,
+    with_content_hash,
 )
 from tdz.publish.workbook.xlsx_cells import (
     clear_sheet,
@@ -59,11 +60,14 @@ from tdz.publish.workbook.xlsx_cells import (
     write_output_header,
 )
 from tdz.publish.workbook.xlsx_parts import (
-    rows_xml,
+    frame_rows_xml,
     with_cached_values,
     with_rows,
     without_sheets,
 )
+
+WIDTH_ROWS = 200
+"""Column widths fit the header and this many first rows."""
 
 
 class XlsxFileError(TdzError, ValueError):
@@ -280,14 +284,14 @@ class XlsxWorkbook:
             if self._holds(digest, names):
                 report.tabs_unchanged = names
                 return report
-        tab_grids, _ = publish_grids(tables, digest)
+        frames = with_content_hash(tables, digest)
         if self.path.exists():
             report.read_calls += 1
         book = self._load_or_new(emptied=names)
         rows: dict[str, tuple[str, int, int]] = {}
-        for done, (name, grid) in enumerate(tab_grids.items()):
+        for done, (name, frame) in enumerate(frames.items()):
             if progress is not None:
-                progress(done, len(tab_grids) + 1)
+                progress(done, len(frames) + 1)
             found = find_sheet(book.sheetnames, name)
             if found is None:
                 sheet = book.create_sheet(name)
@@ -296,13 +300,13 @@ class XlsxWorkbook:
                 if not isinstance(sheet, Worksheet):
                     raise TabNameClash(f"{self.path}: tab {found!r} is a chart sheet, not a table")
                 clear_sheet(sheet)
-            write_output_header(sheet, grid)
-            rows[sheet.title] = (rows_xml(grid[1:], first_row=2), len(grid), max(map(len, grid), default=0))
+            write_output_header(sheet, frame_to_grid(frame.head(WIDTH_ROWS)))  # header, and widths to fit
+            rows[sheet.title] = (frame_rows_xml(frame, first_row=2), len(frame) + 1, frame.shape[1])
         if progress is not None:
-            progress(len(tab_grids), len(tab_grids) + 1)
+            progress(len(frames), len(frames) + 1)
         self._save(book, rows)
         if progress is not None:
-            progress(len(tab_grids) + 1, len(tab_grids) + 1)
+            progress(len(frames) + 1, len(frames) + 1)
         report.write_calls = 1
         report.tabs_written = names
         return report

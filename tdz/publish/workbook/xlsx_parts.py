@@ -17,17 +17,17 @@ from __future__ import annotations
 import io
 import re
 import zipfile
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime, time, timedelta
 from posixpath import dirname, join, normpath
 from xml.etree import ElementTree
 from xml.sax.saxutils import escape
 
+import numpy as np
+import pandas as pd
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.datetime import to_excel
-
-from tdz.publish.workbook.cells import Cell
 
 MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -78,25 +78,64 @@ def _number(value: float | int) -> str:
     return str(value) if isinstance(value, int) else repr(value)
 
 
-def rows_xml(rows: Sequence[Sequence[Cell]], first_row: int) -> str:
-    """Sheet XML for `rows` starting at row `first_row`: numbers, booleans and inline strings ('' = no cell).
-    Text is stored as text (never a formula), cut to Excel's 32,767 characters, without XML-illegal characters."""
-    width = max((len(r) for r in rows), default=0)
-    letters = [get_column_letter(c + 1) for c in range(width)]
-    out: list[str] = []
-    for number, row in enumerate(rows, start=first_row):
-        cells: list[str] = []
-        for letter, value in zip(letters, row):
-            if isinstance(value, bool):
-                cells.append(f'<c r="{letter}{number}" t="b"><v>{int(value)}</v></c>')
-            elif isinstance(value, int | float):
-                cells.append(f'<c r="{letter}{number}"><v>{_number(value)}</v></c>')
-            elif value != "":
-                text = escape(ILLEGAL_CHARACTERS_RE.sub("", str(value))[:MAX_CELL_CHARS])
-                space = ' xml:space="preserve"' if text[:1].isspace() or text[-1:].isspace() else ""
-                cells.append(f'<c r="{letter}{number}" t="inlineStr"><is><t{space}>{text}</t></is></c>')
-        out.append(f'<row r="{number}">{"".join(cells)}</row>')
-    return "".join(out)
+def _column_cells(series: pd.Series, letter: str, numbers: np.ndarray) -> np.ndarray:
+    """One column's cells as sheet XML, one string per row ('' = no cell), decided once for the whole column as
+    `cells` decides each cell (numbers stay numbers, whole floats as integers, datetimes as ISO-8601 UTC text,
+    missing and non-finite values as no cell); text is stored as text (never a formula), cut to Excel's 32,767
+    characters, without XML-illegal characters."""
+    refs = np.char.add(letter, numbers)
+    dtype = series.dtype
+    if pd.api.types.is_bool_dtype(dtype):
+        values = series.astype("boolean")
+        out = np.where(values.fillna(False).to_numpy(bool), "1", "0").astype(object)
+        cells = ['<c r="' + r + '" t="b"><v>' + v + "</v></c>" for r, v in zip(refs, out, strict=True)]
+        return np.where(values.isna().to_numpy(), "", np.array(cells, dtype=object))
+    if pd.api.types.is_integer_dtype(dtype):
+        text = series.astype("Int64").astype("string").fillna("").to_numpy(dtype=object)
+        return np.array(['<c r="' + r + '"><v>' + v + "</v></c>" if v else "" for r, v in zip(refs, text, strict=True)],
+                        dtype=object)
+    if pd.api.types.is_numeric_dtype(dtype):
+        floats = series.astype("float64").to_numpy()
+        finite = np.isfinite(floats)
+        whole = finite & (np.floor(floats) == floats) & (np.abs(floats) < 2**53)
+        text = np.full(len(floats), "", dtype=object)
+        text[whole] = floats[whole].astype(np.int64).astype(str)
+        rest = finite & ~whole
+        text[rest] = [_number(float(v)) for v in floats[rest]]
+        return np.array(['<c r="' + r + '"><v>' + v + "</v></c>" if v else "" for r, v in zip(refs, text, strict=True)],
+                        dtype=object)
+    if isinstance(dtype, pd.DatetimeTZDtype) or pd.api.types.is_datetime64_any_dtype(dtype):
+        stamps = pd.to_datetime(series, utc=True)
+        values = stamps.dt.strftime("%Y-%m-%dT%H:%M:%SZ")
+    else:
+        values = series.astype(object).where(series.notna(), None)
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        values = values.astype(object)
+    distinct = {v: _text_cell(v) for v in pd.unique(values.to_numpy(dtype=object))}
+    inner = [distinct[v] for v in values.to_numpy(dtype=object)]
+    return np.array(['<c r="' + r + '" t="inlineStr"><is>' + t + "</is></c>" if t else ""
+                     for r, t in zip(refs, inner, strict=True)], dtype=object)
+
+
+def _text_cell(value: object) -> str:
+    """The `<t>` element of a text cell ('' for a missing value or empty text)."""
+    if value is None or value is pd.NA or value is pd.NaT or (isinstance(value, float) and not np.isfinite(value)):
+        return ""
+    text = escape(ILLEGAL_CHARACTERS_RE.sub("", str(value))[:MAX_CELL_CHARS])
+    if not text:
+        return ""
+    space = ' xml:space="preserve"' if text[:1].isspace() or text[-1:].isspace() else ""
+    return f"<t{space}>{text}</t>"
+
+
+def frame_rows_xml(frame: pd.DataFrame, first_row: int) -> str:
+    """Sheet XML for a frame's rows from row `first_row`, built a column at a time: no Python value per cell."""
+    if frame.empty:
+        return ""
+    numbers = np.arange(first_row, first_row + len(frame)).astype(str)
+    columns = [_column_cells(frame.iloc[:, c], get_column_letter(c + 1), numbers) for c in range(frame.shape[1])]
+    return "".join('<row r="' + n + '">' + "".join(cells) + "</row>" for n, *cells in zip(numbers, *columns,
+                                                                                          strict=True))
 
 
 _FORMULA_CELL = re.compile(r'<c r="([A-Z]{1,3}[0-9]{1,7})"((?: (?!t=)[a-zA-Z:]+="[^"]*")*)>(<f\b[^>]*?(?:/>|>.*?</f>))'
