@@ -174,6 +174,15 @@ POOL_DIMENSION_COLUMNS = (
 )
 """The pool's dimensions beside its name, so a report filters pools by gender, category and age with three pickers."""
 
+PENALTIES = (
+    _c("race_penalty_s", "seconds", "Seconds added because the event is a race (stages that accept races with a penalty)."),
+    _c("race_reason", "string", "Why the event is a race: Zwift event type RACE, the name matching the season's pattern, or both; empty when it is not a race."),
+    _c("start_penalty_s", "seconds", "Seconds added for the event's start time (the season's start-time penalty)."),
+    _c("start_penalty_reason", "string", "When the event started and the rule it hit; empty when no start-time penalty."),
+    _c("manual_penalty_s", "seconds", "Penalty stated on a Manual results row; 0 otherwise."),
+)
+"""Each penalty apart, with the reason a rider reads: on the efforts and on the stage results."""
+
 EFFORTS = Table(
     "efforts",
     "one row per attempt: a rider's result in one event, assigned to one round or stage course",
@@ -192,11 +201,7 @@ EFFORTS = Table(
         _c("segment_time_s", "seconds", "Time on the round's segment, seconds; empty when none."),
         _c("avg_power_w", "float", "Average power, watts; empty when not reported."),
         _c("avg_wkg", "float", "Average W/kg; empty when not reported."),
-        _c("race_penalty_s", "seconds", "Seconds added because the event is a race (stages that accept races with a penalty)."),
-        _c("race_reason", "string", "Why the event is a race: Zwift event type RACE, the name matching the season's pattern, or both; empty when it is not a race."),
-        _c("start_penalty_s", "seconds", "Seconds added for the event's start time (the season's start-time penalty)."),
-        _c("start_penalty_reason", "string", "When the event started and the rule it hit; empty when no start-time penalty."),
-        _c("manual_penalty_s", "seconds", "Penalty stated on a Manual results row; 0 otherwise."),
+        *PENALTIES,
         _c("total_time_s", "seconds", "finish_time_s + race_penalty_s + start_penalty_s + manual_penalty_s."),
         _c("is_best", "bool", "This is the rider's best effort of the round."),
         _c("is_pb", "bool", "Faster than the rider's best so far on the same route (points scoring)."),
@@ -270,11 +275,7 @@ STAGE_RESULTS = Table(
         _c("rider_group", "string", "Handicap group from the Rider registry tab; empty when none."),
         _c("event_id", "int", "Event of the best (fastest raw) effort."),
         _c("raw_time_s", "seconds", "Fastest raw time, seconds."),
-        _c("race_penalty_s", "seconds", "Seconds added because the event is a race (stages that accept races with a penalty)."),
-        _c("race_reason", "string", "Why the event is a race: Zwift event type RACE, the name matching the season's pattern, or both; empty when it is not a race."),
-        _c("start_penalty_s", "seconds", "Seconds added for the event's start time (the season's start-time penalty)."),
-        _c("start_penalty_reason", "string", "When the event started and the rule it hit; empty when no start-time penalty."),
-        _c("manual_penalty_s", "seconds", "Penalty stated on a Manual results row; 0 otherwise."),
+        *PENALTIES,
         _c("total_time_s", "seconds", "raw_time_s + race_penalty_s + start_penalty_s + manual_penalty_s."),
         _c("place", "int", "Place in the stage course by total time (equal totals share)."),
         _c("group_place", "int", "Place within the rider group's letter."),
